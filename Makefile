@@ -1,0 +1,37 @@
+# Gatehouse: the two commands a newcomer needs are `make run` and `make test`.
+GO          ?= go
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: run test lint unit bench build clean
+
+## run: start Gatehouse (the Todo API on http://127.0.0.1:8000, docs at /docs)
+run:
+	$(GO) run ./cmd/gatehouse api --addr 127.0.0.1:8000 --data-dir data
+
+## test: format, vet and staticcheck, then every test with the race detector
+test: lint bin/mongotest unit
+
+unit:
+	$(GO) test -race -count=1 ./...
+	cd tools/mongotest && $(GO) test -count=1 ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	cd tools/mongotest && $(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+## bin/mongotest: the MongoDB-protocol test server (FerretDB), its own module
+bin/mongotest: tools/mongotest/main.go tools/mongotest/go.mod tools/mongotest/go.sum
+	cd tools/mongotest && $(GO) build -o ../../bin/mongotest .
+
+## bench: the benchmarks recorded in docs/benchmarks.md
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+build:
+	$(GO) build -o bin/gatehouse ./cmd/gatehouse
+
+clean:
+	rm -rf bin

@@ -1,0 +1,175 @@
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// options binds one subcommand's settings from flags, environment and a
+// TOML file with one precedence rule: flag > env > file > default. Every
+// setting has mechanically derived spellings: the flag --data-dir, the
+// variable PREFIX_DATA_DIR (plus any listed aliases), the file key
+// data_dir.
+type options struct {
+	fs        *flag.FlagSet
+	envPrefix string
+	aliases   map[string][]string // flag name → extra environment names
+	secrets   map[string]bool
+	config    string // --config, read before the other settings
+}
+
+func newOptions(name, envPrefix string) *options {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	o := &options{fs: fs, envPrefix: envPrefix, aliases: map[string][]string{}, secrets: map[string]bool{}}
+	fs.StringVar(&o.config, "config", "", "read settings from this TOML `file` (keys are the flag names with _ for -)")
+	return o
+}
+
+// alias adds environment names for a flag, e.g. the tutorial's ATLAS_URI.
+func (o *options) alias(flagName string, env ...string) { o.aliases[flagName] = append(o.aliases[flagName], env...) }
+
+// secret marks a flag whose value must never be echoed in errors.
+func (o *options) secret(flagName string) { o.secrets[flagName] = true }
+
+// envNames returns the environment spellings of a flag, in precedence order.
+func (o *options) envNames(name string) []string {
+	primary := o.envPrefix + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+	return append([]string{primary}, o.aliases[name]...)
+}
+
+// fileKey returns the config-file spelling of a flag.
+func fileKey(name string) string { return strings.ReplaceAll(name, "-", "_") }
+
+// errHelp is returned by parse when -h or --help was given.
+var errHelp = flag.ErrHelp
+
+// parse applies args, then the environment, then the config file, to every
+// setting not given by a higher source. It reports every problem at once.
+func (o *options) parse(args []string, getenv func(string) string) error {
+	if err := o.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return fmt.Errorf("%w (see --help)", err)
+	}
+	if o.fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (settings are given as --name=value; see --help)", o.fs.Arg(0))
+	}
+	given := map[string]bool{}
+	o.fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+
+	if !given["config"] {
+		for _, e := range o.envNames("config") {
+			if v := getenv(e); v != "" {
+				o.config = v
+				break
+			}
+		}
+	}
+	file, err := readConfigFile(o.config)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for key := range file {
+		if f := o.fs.Lookup(strings.ReplaceAll(key, "_", "-")); f == nil || key == "config" {
+			errs = append(errs, fmt.Errorf("config file %s: unknown setting %q (see --help for the settings)", o.config, key))
+		}
+	}
+	o.fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] || f.Name == "config" {
+			return
+		}
+		for _, e := range o.envNames(f.Name) {
+			if v, ok := lookup(getenv, e); ok {
+				if err := f.Value.Set(v); err != nil {
+					errs = append(errs, o.invalid(f.Name, "environment variable "+e, v, err))
+				}
+				return
+			}
+		}
+		if v, ok := file[fileKey(f.Name)]; ok {
+			if err := setFromFile(f, v); err != nil {
+				errs = append(errs, o.invalid(f.Name, "config file "+o.config, fmt.Sprint(v), err))
+			}
+		}
+	})
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return errors.Join(errs...)
+}
+
+// lookup treats an empty variable as unset, as shells and compose files
+// commonly leave them.
+func lookup(getenv func(string) string, name string) (string, bool) {
+	v := getenv(name)
+	return v, v != ""
+}
+
+func (o *options) invalid(name, source, value string, err error) error {
+	if o.secrets[name] {
+		value = "<redacted>"
+	}
+	return fmt.Errorf("--%s (from %s) = %q: %w", name, source, value, err)
+}
+
+func readConfigFile(path string) (map[string]any, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config file (--config): %w", err)
+	}
+	var m map[string]any
+	if err := toml.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("config file %s is not valid TOML: %w", path, err)
+	}
+	return m, nil
+}
+
+// setFromFile sets a flag from a TOML value; arrays set a repeatable flag
+// once per element.
+func setFromFile(f *flag.Flag, v any) error {
+	switch v := v.(type) {
+	case []any:
+		for _, e := range v {
+			if err := f.Value.Set(fmt.Sprint(e)); err != nil {
+				return err
+			}
+		}
+		return nil
+	case string:
+		return f.Value.Set(v)
+	case int64:
+		return f.Value.Set(strconv.FormatInt(v, 10))
+	default:
+		return f.Value.Set(fmt.Sprint(v))
+	}
+}
+
+// usage writes every setting with its spellings and default.
+func (o *options) usage(w io.Writer, synopsis string) {
+	fmt.Fprintf(w, "%s\n\nSettings (flag, then environment, then config-file key; precedence flag > env > file > default):\n\n", synopsis)
+	o.fs.VisitAll(func(f *flag.Flag) {
+		kind, help := flag.UnquoteUsage(f)
+		fmt.Fprintf(w, "  --%s %s\n", f.Name, kind)
+		fmt.Fprintf(w, "      %s\n", help)
+		if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "false" && f.DefValue != "[]" {
+			fmt.Fprintf(w, "      default: %s\n", f.DefValue)
+		}
+		if f.Name != "config" {
+			fmt.Fprintf(w, "      env: %s   file: %s\n", strings.Join(o.envNames(f.Name), ", "), fileKey(f.Name))
+		} else {
+			fmt.Fprintf(w, "      env: %s\n", strings.Join(o.envNames(f.Name), ", "))
+		}
+	})
+}

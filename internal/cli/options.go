@@ -35,7 +35,9 @@ func newOptions(name, envPrefix string) *options {
 }
 
 // alias adds environment names for a flag, e.g. the tutorial's ATLAS_URI.
-func (o *options) alias(flagName string, env ...string) { o.aliases[flagName] = append(o.aliases[flagName], env...) }
+func (o *options) alias(flagName string, env ...string) {
+	o.aliases[flagName] = append(o.aliases[flagName], env...)
+}
 
 // secret marks a flag whose value must never be echoed in errors.
 func (o *options) secret(flagName string) { o.secrets[flagName] = true }

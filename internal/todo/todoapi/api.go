@@ -28,11 +28,11 @@ type Config struct {
 
 // API serves the Todo endpoints.
 type API struct {
-	svc    *todo.Service
-	store  todo.Store
-	log    *slog.Logger
-	owner  func(*http.Request) (string, error)
-	mux    *http.ServeMux
+	svc   *todo.Service
+	store todo.Store
+	log   *slog.Logger
+	owner func(*http.Request) (string, error)
+	mux   *http.ServeMux
 }
 
 // New returns the API handler.

@@ -106,4 +106,3 @@ func badJSON(err error) error {
 	}
 	return badRequest("Malformed JSON: the body must be a JSON object.")
 }
-

@@ -21,7 +21,9 @@ type requestError struct {
 
 func (e *requestError) Error() string { return e.detail }
 
-func badRequest(detail string) error { return &requestError{status: http.StatusBadRequest, detail: detail} }
+func badRequest(detail string) error {
+	return &requestError{status: http.StatusBadRequest, detail: detail}
+}
 
 func statusError(status int) error { return &requestError{status: status} }
 

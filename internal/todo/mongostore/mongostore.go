@@ -23,7 +23,6 @@ import (
 	"hash/maphash"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -62,10 +61,11 @@ type Store struct {
 	db     *mongo.Database
 	coll   *mongo.Collection
 
-	// updateLocks serialise Updates of the same todo within this process;
-	// see Update.
-	updateLocks [64]sync.Mutex
-	lockSeed    maphash.Seed
+	// writeSlots serialise Updates and Deletes of one todo within this
+	// process; see Update. Each is a one-slot semaphore, picked by hashing
+	// the todo's id, so a waiter can give up when its context ends.
+	writeSlots [64]chan struct{}
+	lockSeed   maphash.Seed
 }
 
 var _ todo.Store = (*Store)(nil)
@@ -111,16 +111,13 @@ func (d document) todo() todo.Todo {
 // indexes serve List: one for an owner's listing, one for the listing
 // filtered by completion. Both end in the full ordering key, so a page is
 // an index range scan.
-var indexes = []mongo.IndexModel{
-	{
-		Keys:    bson.D{{Key: "owner", Value: 1}, {Key: "created_ns", Value: -1}, {Key: "_id", Value: -1}},
-		Options: options.Index().SetName("todos_by_owner"),
-	},
-	{
-		Keys: bson.D{{Key: "owner", Value: 1}, {Key: "completed", Value: 1},
-			{Key: "created_ns", Value: -1}, {Key: "_id", Value: -1}},
-		Options: options.Index().SetName("todos_by_owner_completed"),
-	},
+var indexes = []struct {
+	name string
+	keys bson.D
+}{
+	{"todos_by_owner", bson.D{{Key: "owner", Value: 1}, {Key: "created_ns", Value: -1}, {Key: "_id", Value: -1}}},
+	{"todos_by_owner_completed", bson.D{{Key: "owner", Value: 1}, {Key: "completed", Value: 1},
+		{Key: "created_ns", Value: -1}, {Key: "_id", Value: -1}}},
 }
 
 // Open connects to the server named by cfg.URI, checks that it answers
@@ -152,10 +149,20 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	db := client.Database(cfg.Database)
 	coll := db.Collection(collectionName)
-	if _, err := coll.Indexes().CreateMany(ctx, indexes); err != nil {
-		return fail(fmt.Sprintf("create indexes on %s.%s", cfg.Database, collectionName), err)
+	// One command per index: FerretDB v1 crashes the connection when a
+	// single createIndexes names two or more indexes that already exist,
+	// which is every start-up after the first.
+	for _, idx := range indexes {
+		model := mongo.IndexModel{Keys: idx.keys, Options: options.Index().SetName(idx.name)}
+		if _, err := coll.Indexes().CreateOne(ctx, model); err != nil {
+			return fail(fmt.Sprintf("create index %s on %s.%s", idx.name, cfg.Database, collectionName), err)
+		}
 	}
-	return &Store{client: client, db: db, coll: coll, lockSeed: maphash.MakeSeed()}, nil
+	s := &Store{client: client, db: db, coll: coll, lockSeed: maphash.MakeSeed()}
+	for i := range s.writeSlots {
+		s.writeSlots[i] = make(chan struct{}, 1)
+	}
+	return s, nil
 }
 
 // Close disconnects from the server, waiting at most a few seconds for
@@ -172,7 +179,7 @@ func (s *Store) Close() error {
 // Ping checks that the server answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.client.Ping(ctx, nil); err != nil {
-		return unavailable(err)
+		return unavailable(ctx, err)
 	}
 	return nil
 }
@@ -184,7 +191,7 @@ func (s *Store) Create(ctx context.Context, t todo.Todo) error {
 		return todo.ErrDuplicate
 	}
 	if err != nil {
-		return unavailable(err)
+		return unavailable(ctx, err)
 	}
 	return nil
 }
@@ -197,7 +204,7 @@ func (s *Store) Get(ctx context.Context, owner, id string) (todo.Todo, error) {
 		return todo.Todo{}, todo.ErrNotFound
 	}
 	if err != nil {
-		return todo.Todo{}, unavailable(err)
+		return todo.Todo{}, unavailable(ctx, err)
 	}
 	return d.todo(), nil
 }
@@ -228,19 +235,19 @@ func (s *Store) List(ctx context.Context, owner string, q todo.Query) (todo.Page
 		SetLimit(int64(limit) + 1) // one more tells whether a next page exists
 	cur, err := s.coll.Find(ctx, filter, opts)
 	if err != nil {
-		return todo.Page{}, unavailable(err)
+		return todo.Page{}, unavailable(ctx, err)
 	}
 	defer cur.Close(context.WithoutCancel(ctx))
 	page := todo.Page{Todos: make([]todo.Todo, 0, min(limit+1, 128))}
 	for cur.Next(ctx) {
 		var d document
 		if err := cur.Decode(&d); err != nil {
-			return todo.Page{}, unavailable(err)
+			return todo.Page{}, unavailable(ctx, err)
 		}
 		page.Todos = append(page.Todos, d.todo())
 	}
 	if err := cur.Err(); err != nil {
-		return todo.Page{}, unavailable(err)
+		return todo.Page{}, unavailable(ctx, err)
 	}
 	if len(page.Todos) > limit {
 		page.Todos = page.Todos[:limit]
@@ -255,14 +262,17 @@ func (s *Store) List(ctx context.Context, owner string, q todo.Query) (todo.Page
 // On MongoDB an UpdateOne whose filter names the version is an atomic
 // compare-and-swap. FerretDB v1 runs the same command as a find followed by
 // a write by _id, so two concurrent updates of one version can both match
-// and both "win". Updates of one todo are therefore also serialised within
-// this process: that makes the swap atomic on FerretDB for a single
-// gatehouse instance and costs nothing measurable on MongoDB. Several
-// instances sharing one FerretDB v1 server can still lose an update.
+// and both "win" (and an update racing a delete can report success). Writes
+// of one todo are therefore also serialised within this process: that makes
+// the swap atomic on FerretDB for a single gatehouse instance, and costs
+// MongoDB only waits between writers whose ids share one of 64 lock slots.
+// Several instances sharing one FerretDB v1 server can still lose an update.
 func (s *Store) Update(ctx context.Context, t todo.Todo, prev int64) error {
-	mu := &s.updateLocks[maphash.String(s.lockSeed, t.ID)%uint64(len(s.updateLocks))]
-	mu.Lock()
-	defer mu.Unlock()
+	unlock, err := s.lock(ctx, t.ID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 
 	key := bson.D{{Key: "_id", Value: t.ID}, {Key: "owner", Value: t.Owner}}
 	filter := append(key[:len(key):len(key)], bson.E{Key: "version", Value: prev})
@@ -275,7 +285,7 @@ func (s *Store) Update(ctx context.Context, t todo.Todo, prev int64) error {
 	}}}
 	res, err := s.coll.UpdateOne(ctx, filter, update)
 	if err != nil {
-		return unavailable(err)
+		return unavailable(ctx, err)
 	}
 	if res.MatchedCount == 1 {
 		return nil
@@ -287,16 +297,33 @@ func (s *Store) Update(ctx context.Context, t todo.Todo, prev int64) error {
 		return todo.ErrNotFound
 	}
 	if err != nil {
-		return unavailable(err)
+		return unavailable(ctx, err)
 	}
 	return todo.ErrConflict
 }
 
+// lock takes the write slot of the todo with that id and returns its
+// release, or ctx's error if ctx ends first.
+func (s *Store) lock(ctx context.Context, id string) (unlock func(), err error) {
+	slot := s.writeSlots[maphash.String(s.lockSeed, id)%uint64(len(s.writeSlots))]
+	select {
+	case slot <- struct{}{}:
+		return func() { <-slot }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 // Delete removes the owner's todo with that id.
 func (s *Store) Delete(ctx context.Context, owner, id string) error {
+	unlock, err := s.lock(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	res, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "owner", Value: owner}})
 	if err != nil {
-		return unavailable(err)
+		return unavailable(ctx, err)
 	}
 	if res.DeletedCount == 0 {
 		return todo.ErrNotFound
@@ -305,10 +332,15 @@ func (s *Store) Delete(ctx context.Context, owner, id string) error {
 }
 
 // unavailable marks a driver failure as todo.ErrUnavailable, keeping the
-// cause for the log. A cancelled or expired context passes through
+// cause for the log. The error of a cancelled or expired ctx passes through
 // unchanged: the caller gave up, the store did not fail.
-func unavailable(err error) error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+//
+// Unlike sqlitestore, it asks ctx rather than only the error: the driver
+// reports its own server selection timeout (a server that is down) as
+// context.DeadlineExceeded even when the caller's context is fine, and that
+// is precisely an unavailable store.
+func unavailable(ctx context.Context, err error) error {
+	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 		return err
 	}
 	return fmt.Errorf("mongodb: %w: %w", todo.ErrUnavailable, err)
@@ -351,7 +383,8 @@ func uriSecrets(uri string) []string {
 }
 
 // redact hides secrets in err's message; errors.Is and errors.As still see
-// the original chain.
+// the original chain (whose own messages are not redacted: log err itself,
+// not what it wraps).
 func redact(err error, secrets []string) error {
 	msg := err.Error()
 	for _, s := range secrets {

@@ -4,9 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"gatehouse/internal/testenv"
 	"gatehouse/internal/todo"
@@ -41,6 +46,42 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) todo.Store { return openStore(t) })
 }
 
+func TestReopen(t *testing.T) {
+	// A second Open of the same database finds the indexes in place and
+	// the data intact: start-up is idempotent.
+	s := openStore(t)
+	svc := todo.NewService(s, nil)
+	created, err := svc.Create(t.Context(), "alice", todo.Draft{Title: "persist me"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Open(t.Context(), Config{URI: testenv.MongoURI(t), Database: s.db.Name()})
+	if err != nil {
+		t.Fatalf("second Open = %v", err)
+	}
+	defer s2.Close()
+	got, err := s2.Get(t.Context(), "alice", created.ID)
+	if err != nil {
+		t.Fatalf("Get after reopen = %v", err)
+	}
+	if diff := cmp.Diff(created, got); diff != "" {
+		t.Errorf("Get after reopen (-want +got):\n%s", diff)
+	}
+	specs, err := s2.coll.Indexes().ListSpecifications(t.Context())
+	if err != nil {
+		t.Fatalf("list indexes: %v", err)
+	}
+	var names []string
+	for _, spec := range specs {
+		names = append(names, spec.Name)
+	}
+	slices.Sort(names)
+	want := []string{"_id_", "todos_by_owner", "todos_by_owner_completed"}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("indexes (-want +got):\n%s", diff)
+	}
+}
+
 func TestCancelledContextPassesThrough(t *testing.T) {
 	s := openStore(t)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -52,19 +93,44 @@ func TestCancelledContextPassesThrough(t *testing.T) {
 }
 
 func TestDriverFailureIsUnavailable(t *testing.T) {
-	uri := testenv.MongoURI(t)
-	s, err := Open(t.Context(), Config{URI: uri, Database: testenv.DBName(t)})
-	if err != nil {
-		t.Fatalf("Open = %v", err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatalf("Close = %v", err)
-	}
+	t.Run("closed client", func(t *testing.T) {
+		s, err := Open(t.Context(), Config{URI: testenv.MongoURI(t), Database: testenv.DBName(t)})
+		if err != nil {
+			t.Fatalf("Open = %v", err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatalf("Close = %v", err)
+		}
+		checkUnavailable(t, s)
+	})
+	t.Run("server down", func(t *testing.T) {
+		// Open refuses a server that does not answer, so build the store
+		// by hand. The driver reports its server selection timeout as
+		// context.DeadlineExceeded although the caller's context is live.
+		client, err := mongo.Connect(options.Client().ApplyURI("mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer client.Disconnect(context.Background())
+		db := client.Database("todoapi")
+		s := &Store{client: client, db: db, coll: db.Collection(collectionName)}
+		checkUnavailable(t, s)
+		// The caller's own deadline, though, is not the store's failure.
+		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+		defer cancel()
+		if err := s.Ping(ctx); !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, todo.ErrUnavailable) {
+			t.Errorf("Ping(short ctx) = %v, want context.DeadlineExceeded and not ErrUnavailable", err)
+		}
+	})
+}
+
+func checkUnavailable(t *testing.T, s *Store) {
+	t.Helper()
 	if _, err := s.Get(t.Context(), "alice", todo.NewID()); !errors.Is(err, todo.ErrUnavailable) {
-		t.Errorf("Get after Close = %v, want ErrUnavailable", err)
+		t.Errorf("Get = %v, want ErrUnavailable", err)
 	}
 	if err := s.Ping(t.Context()); !errors.Is(err, todo.ErrUnavailable) {
-		t.Errorf("Ping after Close = %v, want ErrUnavailable", err)
+		t.Errorf("Ping = %v, want ErrUnavailable", err)
 	}
 }
 

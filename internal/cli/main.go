@@ -30,6 +30,8 @@ type env struct {
 func commands() []command {
 	return []command{
 		{"api", "run the Todo API service", runAPI},
+		{"gateway", "run the identity-aware gateway (oauth2-proxy compatible)", runGateway},
+		{"secret", "print a fresh cookie secret for --cookie-secret", runSecret},
 		{"version", "print the version", runVersion},
 		{"help", "show help for gatehouse or a subcommand", nil}, // handled in Main
 	}

@@ -22,6 +22,8 @@ type options struct {
 	fs        *flag.FlagSet
 	envPrefix string
 	aliases   map[string][]string // flag name → extra environment names
+	fileKeys  map[string]string   // extra file key → flag name
+	lists     map[string]bool     // flags whose env value is comma-separated
 	secrets   map[string]bool
 	config    string // --config, read before the other settings
 }
@@ -29,7 +31,8 @@ type options struct {
 func newOptions(name, envPrefix string) *options {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	o := &options{fs: fs, envPrefix: envPrefix, aliases: map[string][]string{}, secrets: map[string]bool{}}
+	o := &options{fs: fs, envPrefix: envPrefix, aliases: map[string][]string{}, fileKeys: map[string]string{},
+		lists: map[string]bool{}, secrets: map[string]bool{}}
 	fs.StringVar(&o.config, "config", "", "read settings from this TOML `file` (keys are the flag names with _ for -)")
 	return o
 }
@@ -39,13 +42,44 @@ func (o *options) alias(flagName string, env ...string) {
 	o.aliases[flagName] = append(o.aliases[flagName], env...)
 }
 
+// list declares a repeatable flag: --name may be given many times; the
+// environment holds a comma-separated list under the plural name (and the
+// singular), and the file an array under either key — oauth2-proxy's
+// spellings (--upstream, OAUTH2_PROXY_UPSTREAMS, upstreams = [...]).
+func (o *options) list(p *[]string, name, plural, usage string) {
+	o.fs.Var((*stringList)(p), name, usage)
+	o.lists[name] = true
+	if plural != "" && plural != name {
+		o.aliases[name] = append([]string{o.envName(plural)}, o.aliases[name]...)
+		o.fileKeys[fileKey(plural)] = name
+	}
+}
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (l *stringList) String() string {
+	if l == nil {
+		return ""
+	}
+	return strings.Join(*l, ",")
+}
+
+func (l *stringList) Set(v string) error {
+	*l = append(*l, v)
+	return nil
+}
+
+func (o *options) envName(name string) string {
+	return o.envPrefix + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
 // secret marks a flag whose value must never be echoed in errors.
 func (o *options) secret(flagName string) { o.secrets[flagName] = true }
 
 // envNames returns the environment spellings of a flag, in precedence order.
 func (o *options) envNames(name string) []string {
-	primary := o.envPrefix + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
-	return append([]string{primary}, o.aliases[name]...)
+	return append([]string{o.envName(name)}, o.aliases[name]...)
 }
 
 // fileKey returns the config-file spelling of a flag.
@@ -82,7 +116,13 @@ func (o *options) parse(args []string, getenv func(string) string) error {
 		return err
 	}
 	var errs []error
-	for key := range file {
+	for key, v := range file {
+		if name, ok := o.fileKeys[key]; ok {
+			if _, dup := file[fileKey(name)]; !dup {
+				file[fileKey(name)] = v
+			}
+			continue
+		}
 		if f := o.fs.Lookup(strings.ReplaceAll(key, "_", "-")); f == nil || key == "config" {
 			errs = append(errs, fmt.Errorf("config file %s: unknown setting %q (see --help for the settings)", o.config, key))
 		}
@@ -93,8 +133,14 @@ func (o *options) parse(args []string, getenv func(string) string) error {
 		}
 		for _, e := range o.envNames(f.Name) {
 			if v, ok := lookup(getenv, e); ok {
-				if err := f.Value.Set(v); err != nil {
-					errs = append(errs, o.invalid(f.Name, "environment variable "+e, v, err))
+				values := []string{v}
+				if o.lists[f.Name] {
+					values = splitComma(v)
+				}
+				for _, v := range values {
+					if err := f.Value.Set(v); err != nil {
+						errs = append(errs, o.invalid(f.Name, "environment variable "+e, v, err))
+					}
 				}
 				return
 			}
@@ -107,6 +153,16 @@ func (o *options) parse(args []string, getenv func(string) string) error {
 	})
 	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	return errors.Join(errs...)
+}
+
+func splitComma(s string) []string {
+	var out []string
+	for v := range strings.SplitSeq(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // lookup treats an empty variable as unset, as shells and compose files
@@ -150,6 +206,12 @@ func setFromFile(f *flag.Flag, v any) error {
 		}
 		return nil
 	case string:
+		if lf, ok := f.Value.(*stringList); ok {
+			for _, e := range splitComma(v) {
+				lf.Set(e)
+			}
+			return nil
+		}
 		return f.Value.Set(v)
 	case int64:
 		return f.Value.Set(strconv.FormatInt(v, 10))
@@ -169,7 +231,13 @@ func (o *options) usage(w io.Writer, synopsis string) {
 			fmt.Fprintf(w, "      default: %s\n", f.DefValue)
 		}
 		if f.Name != "config" {
-			fmt.Fprintf(w, "      env: %s   file: %s\n", strings.Join(o.envNames(f.Name), ", "), fileKey(f.Name))
+			keys := []string{fileKey(f.Name)}
+			for k, n := range o.fileKeys {
+				if n == f.Name {
+					keys = append(keys, k)
+				}
+			}
+			fmt.Fprintf(w, "      env: %s   file: %s\n", strings.Join(o.envNames(f.Name), ", "), strings.Join(keys, ", "))
 		} else {
 			fmt.Fprintf(w, "      env: %s\n", strings.Join(o.envNames(f.Name), ", "))
 		}

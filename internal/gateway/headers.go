@@ -1,0 +1,68 @@
+package gateway
+
+import (
+	"net/http"
+	"strings"
+
+	"gatehouse/internal/session"
+)
+
+// identityHeaderNames are the request headers that carry identity to
+// upstreams. A client must never set them itself: they are removed from
+// every proxied request, in every spelling a server might fold into the
+// same name — case and "_" for "-" (nginx and many frameworks treat
+// X_Forwarded_User as X-Forwarded-User: CVE-2025-64484).
+var identityHeaderNames = map[string]bool{
+	"x-forwarded-user":               true,
+	"x-forwarded-email":              true,
+	"x-forwarded-groups":             true,
+	"x-forwarded-preferred-username": true,
+	"x-forwarded-access-token":       true,
+	"gap-auth":                       true,
+	"gap-signature":                  true,
+	"x-real-ip":                      true,
+}
+
+// normalizeHeaderName folds case and "_" so every variant matches.
+func normalizeHeaderName(k string) string {
+	return strings.ReplaceAll(strings.ToLower(k), "_", "-")
+}
+
+// stripIdentity removes client-supplied identity headers; Authorization
+// too when the gateway itself sets it.
+func stripIdentity(h http.Header, authorization bool) {
+	for k := range h {
+		n := normalizeHeaderName(k)
+		if identityHeaderNames[n] || strings.HasPrefix(n, "x-auth-request-") || (authorization && n == "authorization") {
+			delete(h, k)
+		}
+	}
+}
+
+// stripCookies removes the gateway's own cookies (session parts and CSRF)
+// from the Cookie header, so upstreams never see the sealed session
+// (oauth2-proxy forwards it: #388, #644).
+func stripCookies(h http.Header, c session.CookieConfig) {
+	lines := h.Values("Cookie")
+	if len(lines) == 0 {
+		return
+	}
+	var kept []string
+	for _, line := range lines {
+		for part := range strings.SplitSeq(line, ";") {
+			p := strings.TrimSpace(part)
+			if p == "" {
+				continue
+			}
+			name, _, _ := strings.Cut(p, "=")
+			if !c.IsSessionCookie(strings.TrimSpace(name)) {
+				kept = append(kept, p)
+			}
+		}
+	}
+	if len(kept) == 0 {
+		h.Del("Cookie")
+		return
+	}
+	h.Set("Cookie", strings.Join(kept, "; "))
+}

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,14 +48,42 @@ type env struct {
 	idp      *mockoidc.MockOIDC
 	logs     *logBuffer
 	cfg      gateway.Config
+
+	refreshes   atomic.Int32 // refresh-token grants the provider saw
+	failRefresh atomic.Bool  // make the provider refuse refresh tokens
 }
 
 const testSecret = "0123456789abcdef0123456789abcdef"
 
 func newEnv(t *testing.T, mutate func(*gateway.Config)) *env {
 	t.Helper()
-	m, err := mockoidc.Run()
+	m, err := mockoidc.NewServer(nil)
 	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{}
+	m.AddMiddleware(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == mockoidc.TokenEndpoint {
+				r.ParseForm()
+				if r.PostForm.Get("grant_type") == "refresh_token" {
+					e.refreshes.Add(1)
+					if e.failRefresh.Load() {
+						w.Header().Set("Content-Type", "application/json")
+						w.WriteHeader(http.StatusBadRequest)
+						io.WriteString(w, `{"error":"invalid_grant"}`)
+						return
+					}
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(ln, nil); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Shutdown() })
@@ -110,7 +140,8 @@ func newEnv(t *testing.T, mutate func(*gateway.Config)) *env {
 	}
 	gw := httptest.NewServer(httpserver.Wrap(g, logger))
 	t.Cleanup(gw.Close)
-	return &env{gw: gw, upstream: upstream, idp: m, logs: logs, cfg: cfg}
+	e.gw, e.upstream, e.idp, e.logs, e.cfg = gw, upstream, m, logs, cfg
+	return e
 }
 
 // browser is a client with a cookie jar that follows redirects and says

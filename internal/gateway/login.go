@@ -199,8 +199,16 @@ func (g *Gateway) redeem(ctx context.Context, r *http.Request, code string, st l
 	return s, 0, "", nil
 }
 
+// tokenExpiry is when the session's tokens need refreshing: the earlier
+// of the access token's and the ID token's expiry. The ID token is what
+// --set-authorization-header and --pass-authorization-header hand on, so
+// it must not outlive its own exp (oauth2-proxy's OIDC provider also uses
+// the ID token's expiry).
 func tokenExpiry(tok *oauth2.Token, idt *oidc.IDToken) time.Time {
-	if !tok.Expiry.IsZero() {
+	switch {
+	case tok.Expiry.IsZero():
+		return idt.Expiry
+	case idt == nil || idt.Expiry.IsZero() || tok.Expiry.Before(idt.Expiry):
 		return tok.Expiry
 	}
 	return idt.Expiry

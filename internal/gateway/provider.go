@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -24,9 +25,10 @@ type provider struct {
 	client   *http.Client
 
 	mu       sync.RWMutex
-	oidc     *oidc.Provider
-	verifier *oidc.IDTokenVerifier
-	lastErr  error
+	oidc      *oidc.Provider
+	verifier  *oidc.IDTokenVerifier
+	authStyle oauth2.AuthStyle
+	lastErr   error
 }
 
 func newProvider(c *Config) *provider {
@@ -69,6 +71,7 @@ func (p *provider) discover(ctx context.Context) error {
 	}
 	p.oidc = op
 	p.verifier = op.Verifier(&oidc.Config{ClientID: p.clientID})
+	p.authStyle = tokenAuthStyle(op)
 	p.lastErr = nil
 	return nil
 }
@@ -109,11 +112,30 @@ func (p *provider) oauth2Config(redirectURL string) (*oauth2.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	endpoint := op.Endpoint()
+	p.mu.RLock()
+	endpoint.AuthStyle = p.authStyle
+	p.mu.RUnlock()
 	return &oauth2.Config{
 		ClientID:     p.clientID,
 		ClientSecret: p.secret,
-		Endpoint:     op.Endpoint(),
+		Endpoint:     endpoint,
 		RedirectURL:  redirectURL,
 		Scopes:       p.scopes,
 	}, nil
+}
+
+// tokenAuthStyle picks how to send the client secret from what discovery
+// says the token endpoint supports, so every exchange is one request
+// (x/oauth2's auto-detection tries one style, then the other, spending a
+// refresh token twice on providers that refuse the first).
+func tokenAuthStyle(op *oidc.Provider) oauth2.AuthStyle {
+	var d struct {
+		Methods []string `json:"token_endpoint_auth_methods_supported"`
+	}
+	op.Claims(&d)
+	if slices.Contains(d.Methods, "client_secret_post") {
+		return oauth2.AuthStyleInParams
+	}
+	return oauth2.AuthStyleInHeader // the default when discovery names none (OpenID Connect Discovery 1.0)
 }

@@ -35,7 +35,10 @@ type refreshResult struct {
 	err error
 }
 
-const refreshGrace = 30 * time.Second
+const (
+	refreshGrace      = 30 * time.Second
+	refreshErrorGrace = 5 * time.Second
+)
 
 func refreshKey(s *session.Session) string {
 	h := sha256.Sum256([]byte(s.RefreshToken))
@@ -44,13 +47,15 @@ func refreshKey(s *session.Session) string {
 
 func (rf *refresher) do(now time.Time, s *session.Session, fn func() (*session.Session, error)) (*session.Session, error) {
 	key := refreshKey(s)
-	rf.mu.Lock()
-	if res, ok := rf.recent[key]; ok && now.Sub(res.at) < refreshGrace {
-		rf.mu.Unlock()
+	if res, ok := rf.lookup(key, now); ok {
 		return res.s, res.err
 	}
-	rf.mu.Unlock()
 	v, err, _ := rf.group.Do(key, func() (any, error) {
+		// A call that finished just before this one started has already
+		// spent the refresh token: use its result.
+		if res, ok := rf.lookup(key, now); ok {
+			return res.s, res.err
+		}
 		ns, err := fn()
 		rf.mu.Lock()
 		defer rf.mu.Unlock()
@@ -64,6 +69,23 @@ func (rf *refresher) do(now time.Time, s *session.Session, fn func() (*session.S
 	})
 	ns, _ := v.(*session.Session)
 	return ns, err
+}
+
+// lookup returns a recent result for key: a success for refreshGrace, a
+// failure for a few seconds only, so a passing provider error is retried
+// soon.
+func (rf *refresher) lookup(key string, now time.Time) (refreshResult, bool) {
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	res, ok := rf.recent[key]
+	if !ok {
+		return res, false
+	}
+	age := now.Sub(res.at)
+	if res.err != nil {
+		return res, age < refreshErrorGrace
+	}
+	return res, age < refreshGrace
 }
 
 // needsRefresh reports whether s should be refreshed now: its tokens have
@@ -162,9 +184,7 @@ func (g *Gateway) refreshSession(ctx context.Context, s *session.Session) (*sess
 			return nil, nil
 		}
 		ns.IDToken, ns.Email, ns.PreferredUsername, ns.Groups = raw, id.email, id.preferredUsername, id.groups
-		if ns.ExpiresOn.IsZero() {
-			ns.ExpiresOn = idt.Expiry
-		}
+		ns.ExpiresOn = tokenExpiry(tok, idt)
 	}
 	g.metrics.refresh("success")
 	return ns, nil

@@ -24,7 +24,7 @@ type provider struct {
 	scopes   []string
 	client   *http.Client
 
-	mu       sync.RWMutex
+	mu        sync.RWMutex
 	oidc      *oidc.Provider
 	verifier  *oidc.IDTokenVerifier
 	authStyle oauth2.AuthStyle

@@ -227,7 +227,7 @@ func (o *options) usage(w io.Writer, synopsis string) {
 		kind, help := flag.UnquoteUsage(f)
 		fmt.Fprintf(w, "  --%s %s\n", f.Name, kind)
 		fmt.Fprintf(w, "      %s\n", help)
-		if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "false" && f.DefValue != "[]" {
+		if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "0s" && f.DefValue != "false" && f.DefValue != "[]" {
 			fmt.Fprintf(w, "      default: %s\n", f.DefValue)
 		}
 		if f.Name != "config" {

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -85,6 +86,47 @@ func BenchmarkSessionCheckParallel(b *testing.B) {
 		for pb.Next() {
 			if s, _ := g.session(w, r); s == nil {
 				b.Error("not signed in")
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkProxy is a signed-in GET through the gateway to an upstream
+// over loopback (client → gateway → upstream, keep-alive on both hops),
+// from two concurrent clients: the whole in-process check plus proxying.
+func BenchmarkProxy(b *testing.B) {
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"ok":true}`))
+	}))
+	defer upstream.Close()
+	g, r := benchGateway(b)
+	up, err := parseUpstreams([]string{upstream.URL})
+	if err != nil {
+		b.Fatal(err)
+	}
+	up.list[0].handler = g.reverseProxy(up.list[0], newTransport(g.cfg))
+	g.upstreams = up
+	srv := httptest.NewServer(g)
+	defer srv.Close()
+	cookie := r.Header.Get("Cookie")
+	client := srv.Client()
+	client.Transport.(*http.Transport).MaxIdleConnsPerHost = 16
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req, _ := http.NewRequest("GET", srv.URL+"/todos", nil)
+			req.Header.Set("Cookie", cookie)
+			res, err := client.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				b.Errorf("status %d", res.StatusCode)
 				return
 			}
 		}

@@ -28,6 +28,7 @@ type Gateway struct {
 	cors      *cors
 	metrics   *Metrics
 	refresh   *refresher
+	buffers   *bufferPool
 	mux       *http.ServeMux
 }
 
@@ -69,6 +70,7 @@ func New(cfg Config) (*Gateway, error) {
 		cors:      newCORS(cfg.CORSAllowedOrigins),
 		metrics:   cfg.Metrics,
 		refresh:   &refresher{recent: map[string]refreshResult{}},
+		buffers:   newBufferPool(),
 		mux:       http.NewServeMux(),
 	}
 	if g.metrics == nil {

@@ -8,6 +8,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"gatehouse/internal/session"
@@ -99,7 +100,7 @@ func (g *Gateway) reverseProxy(up *upstream, transport http.RoundTripper) http.H
 		},
 		Transport:     transport,
 		FlushInterval: g.cfg.UpstreamFlushInterval,
-		ErrorLog:      nil,
+		BufferPool:    g.buffers,
 		ModifyResponse: func(res *http.Response) error {
 			g.metrics.upstream(up.name, res.StatusCode, res.Request)
 			g.upstreamResponse(res.Header)
@@ -198,3 +199,14 @@ func (g *Gateway) upstreamResponse(h http.Header) {
 		}
 	}
 }
+
+// bufferPool reuses the 32 KiB copy buffers of ReverseProxy, which would
+// otherwise allocate one per proxied response.
+type bufferPool struct{ p sync.Pool }
+
+func newBufferPool() *bufferPool {
+	return &bufferPool{p: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
+}
+
+func (b *bufferPool) Get() []byte  { return *b.p.Get().(*[]byte) }
+func (b *bufferPool) Put(s []byte) { b.p.Put(&s) }

@@ -111,7 +111,7 @@ func (o *options) parse(args []string, getenv func(string) string) error {
 			}
 		}
 	}
-	file, err := readConfigFile(o.config)
+	file, err := o.readConfigFile(o.config)
 	if err != nil {
 		return err
 	}
@@ -121,6 +121,10 @@ func (o *options) parse(args []string, getenv func(string) string) error {
 			if _, dup := file[fileKey(name)]; !dup {
 				file[fileKey(name)] = v
 			}
+			continue
+		}
+		if strings.Contains(key, "-") {
+			errs = append(errs, fmt.Errorf("config file %s: key %q: write keys with underscores: %s", o.config, key, fileKey(key)))
 			continue
 		}
 		if f := o.fs.Lookup(strings.ReplaceAll(key, "_", "-")); f == nil || key == "config" {
@@ -179,7 +183,7 @@ func (o *options) invalid(name, source, value string, err error) error {
 	return fmt.Errorf("--%s (from %s) = %q: %w", name, source, value, err)
 }
 
-func readConfigFile(path string) (map[string]any, error) {
+func (o *options) readConfigFile(path string) (map[string]any, error) {
 	if path == "" {
 		return nil, nil
 	}
@@ -189,6 +193,11 @@ func readConfigFile(path string) (map[string]any, error) {
 	}
 	var m map[string]any
 	if err := toml.Unmarshal(b, &m); err != nil {
+		// The parser quotes what it found; never when that is a secret.
+		var pe toml.ParseError
+		if errors.As(err, &pe) && o.secrets[strings.ReplaceAll(pe.LastKey, "_", "-")] {
+			return nil, fmt.Errorf("config file %s is not valid TOML: line %d, the value of %s (write strings in double quotes)", path, pe.Position.Line, pe.LastKey)
+		}
 		return nil, fmt.Errorf("config file %s is not valid TOML: %w", path, err)
 	}
 	return m, nil

@@ -23,8 +23,10 @@ func newPolicy(c *Config) *policy {
 			p.anyDomain = true
 			continue
 		}
+		d = strings.TrimPrefix(d, "@")
+		d = strings.TrimPrefix(d, "*") // "*.example.com" is oauth2-proxy's spelling of ".example.com"
 		if d != "" {
-			p.domains = append(p.domains, strings.TrimPrefix(d, "@"))
+			p.domains = append(p.domains, d)
 		}
 	}
 	for _, e := range c.AuthenticatedEmails {
@@ -100,7 +102,15 @@ func wellFormedEmail(email string) bool {
 			return false
 		}
 	}
-	return true
+	// The domain is a plain host name, so a domain rule cannot be fooled
+	// by "evil.com/x.example.com" or a fullwidth at sign.
+	for i := 0; i < len(domain); i++ {
+		c := domain[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return !strings.Contains(domain, "..")
 }
 
 func anyShared(want, have []string) bool {

@@ -44,8 +44,11 @@ func checkOrigin(o string) error {
 	if strings.Contains(o, "*") {
 		return errors.New("wildcards are not allowed with credentials; list each origin")
 	}
-	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || strings.ContainsAny(o, "?#") || u.User != nil {
 		return errors.New("an origin has no path, query or credentials")
+	}
+	if p := u.Port(); (u.Scheme == "http" && p == "80") || (u.Scheme == "https" && p == "443") {
+		return errors.New("browsers send the default port as no port: drop :" + p)
 	}
 	return nil
 }

@@ -143,6 +143,12 @@ func (g *Gateway) appRedirect(r *http.Request) string {
 			continue
 		}
 		if target, ok := g.validRedirect(r, rd); ok {
+			// Coming back to the gateway's own pages would loop (sign_out)
+			// or end the new session (sign_in): go to "/" as oauth2-proxy
+			// does for paths under its prefix.
+			if strings.HasPrefix(target, "/oauth2/") {
+				return "/"
+			}
 			return target
 		}
 		g.log.InfoContext(r.Context(), "redirect target refused", "request_id", requestID(r), "path", r.URL.Path)

@@ -28,12 +28,26 @@ func normalizeHeaderName(k string) string {
 	return strings.ReplaceAll(strings.ToLower(k), "_", "-")
 }
 
-// stripIdentity removes client-supplied identity headers; Authorization
-// too when the gateway itself sets it.
+// forwardingHeaderNames are set by the gateway itself for every proxied
+// request; any client spelling of them is removed first.
+var forwardingHeaderNames = map[string]bool{
+	"forwarded":          true,
+	"x-forwarded-for":    true,
+	"x-forwarded-host":   true,
+	"x-forwarded-proto":  true,
+	"x-forwarded-port":   true,
+	"x-forwarded-prefix": true,
+	"x-forwarded-uri":    true,
+	"x-forwarded-method": true,
+	"x-forwarded-ssl":    true,
+}
+
+// stripIdentity removes client-supplied identity and forwarding headers
+// in every spelling; Authorization too when the gateway itself sets it.
 func stripIdentity(h http.Header, authorization bool) {
 	for k := range h {
 		n := normalizeHeaderName(k)
-		if identityHeaderNames[n] || strings.HasPrefix(n, "x-auth-request-") || (authorization && n == "authorization") {
+		if identityHeaderNames[n] || forwardingHeaderNames[n] || strings.HasPrefix(n, "x-auth-request-") || (authorization && n == "authorization") {
 			delete(h, k)
 		}
 	}

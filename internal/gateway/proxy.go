@@ -146,9 +146,6 @@ func (g *Gateway) forwardHeaders(pr *httputil.ProxyRequest) {
 	out.Header.Set("X-Forwarded-Proto", scheme)
 	out.Header.Set("X-Forwarded-Host", host)
 	out.Header.Set("X-Real-Ip", client)
-	out.Header.Del("Forwarded")
-	out.Header.Del("X-Forwarded-Uri")
-	out.Header.Del("X-Forwarded-Method")
 	if id := requestID(in); id != "" {
 		out.Header.Set("X-Request-Id", id)
 	}

@@ -46,11 +46,11 @@ func parseUpstreams(raw []string) (*upstreams, error) {
 	for _, s := range raw {
 		up, err := parseUpstream(s)
 		if err != nil {
-			errs = append(errs, fmt.Sprintf("--upstream %q: %v", s, err))
+			errs = append(errs, fmt.Sprintf("--upstream %q: %v", redactURL(s), err))
 			continue
 		}
 		if prev, dup := seen[up.prefix]; dup {
-			errs = append(errs, fmt.Sprintf("--upstream %q: path %s is already served by %q", s, up.prefix, prev))
+			errs = append(errs, fmt.Sprintf("--upstream %q: path %s is already served by %q", redactURL(s), up.prefix, redactURL(prev)))
 			continue
 		}
 		seen[up.prefix] = s
@@ -83,7 +83,7 @@ func parseUpstream(s string) (*upstream, error) {
 		target := &url.URL{Scheme: u.Scheme, Host: u.Host}
 		return &upstream{prefix: prefix, name: target.String(), target: target}, nil
 	case "file":
-		dir := u.Path
+		dir := u.Host + u.Path // file://relative/dir and file:///absolute/dir, as oauth2-proxy reads them
 		prefix := u.Fragment
 		if prefix == "" {
 			prefix = "/"
@@ -121,4 +121,12 @@ func newTransport(c Config) *http.Transport {
 		ExpectContinueTimeout: time.Second,
 		ForceAttemptHTTP2:     true,
 	}
+}
+
+// redactURL hides a password in an upstream URL before it is printed.
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return s
 }

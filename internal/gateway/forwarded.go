@@ -134,7 +134,13 @@ func (g *Gateway) callbackURL(r *http.Request) string {
 // validated; an absolute URL on the gateway's own host is reduced to its
 // path. Anything refused falls back to "/".
 func (g *Gateway) appRedirect(r *http.Request) string {
-	candidates := []string{r.URL.Query().Get("rd"), r.Header.Get("X-Auth-Request-Redirect")}
+	rd := r.URL.Query().Get("rd")
+	if rd == "" && r.Method == http.MethodPost {
+		// The sign-out confirmation form posts rd in its body.
+		r.Body = http.MaxBytesReader(nil, r.Body, 64<<10)
+		rd = r.PostFormValue("rd")
+	}
+	candidates := []string{rd, r.Header.Get("X-Auth-Request-Redirect")}
 	if g.trusted.peerTrusted(r) {
 		candidates = append(candidates, r.Header.Get("X-Forwarded-Uri"))
 	}

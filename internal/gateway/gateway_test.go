@@ -501,3 +501,17 @@ func TestUpstreamDown(t *testing.T) {
 		t.Errorf("502 lacks the request id")
 	}
 }
+
+// TestSignOutConfirmationKeepsRD: the confirmation form posts rd in its
+// body, and the user lands there.
+func TestSignOutConfirmationKeepsRD(t *testing.T) {
+	e := newEnv(t, nil)
+	c := noRedirects(e.signIn(t))
+	req, _ := http.NewRequest("POST", e.gw.URL+"/oauth2/sign_out", strings.NewReader("rd="+url.QueryEscape("http://localhost:3000/bye")))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	res, _ := do(t, c, req)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "http://localhost:3000/bye" {
+		t.Errorf("confirmed sign-out = %d to %q, want 303 to the posted rd", res.StatusCode, res.Header.Get("Location"))
+	}
+}

@@ -31,6 +31,7 @@ func commands() []command {
 	return []command{
 		{"api", "run the Todo API service", runAPI},
 		{"gateway", "run the identity-aware gateway (oauth2-proxy compatible)", runGateway},
+		{"web", "run the web client", runWeb},
 		{"secret", "print a fresh cookie secret for --cookie-secret", runSecret},
 		{"version", "print the version", runVersion},
 		{"help", "show help for gatehouse or a subcommand", nil}, // handled in Main

@@ -29,8 +29,10 @@ type env struct {
 
 func commands() []command {
 	return []command{
+		{"up", "run everything in one process: web client, gateway, API, OpenID provider", runUp},
 		{"api", "run the Todo API service", runAPI},
 		{"gateway", "run the identity-aware gateway (oauth2-proxy compatible)", runGateway},
+		{"idp", "run the development OpenID provider", runIDP},
 		{"web", "run the web client", runWeb},
 		{"secret", "print a fresh cookie secret for --cookie-secret", runSecret},
 		{"version", "print the version", runVersion},

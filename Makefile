@@ -4,9 +4,9 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: run test lint unit bench build clean
 
-## run: start Gatehouse (the Todo API on http://127.0.0.1:8000, docs at /docs)
+## run: start the whole system (open http://localhost:3000, sign in as alice@example.com / password)
 run:
-	$(GO) run ./cmd/gatehouse api --addr 127.0.0.1:8000 --data-dir data
+	$(GO) run ./cmd/gatehouse up --data-dir data
 
 ## test: format, vet and staticcheck, then every test with the race detector
 test: lint bin/mongotest unit

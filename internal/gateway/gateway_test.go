@@ -515,3 +515,28 @@ func TestSignOutConfirmationKeepsRD(t *testing.T) {
 		t.Errorf("confirmed sign-out = %d to %q, want 303 to the posted rd", res.StatusCode, res.Header.Get("Location"))
 	}
 }
+
+// TestMetrics: requests, auth decisions, logins and upstream latency are
+// counted in the gateway's own registry.
+func TestMetrics(t *testing.T) {
+	m := gateway.NewMetrics(nil)
+	e := newEnv(t, func(c *gateway.Config) { c.Metrics = m })
+	e.signIn(t)
+	get(t, http.DefaultClient, e.gw.URL+"/oauth2/auth")
+	srv := httptest.NewServer(m.Handler())
+	defer srv.Close()
+	_, body := get(t, http.DefaultClient, srv.URL)
+	for _, want := range []string{
+		`gatehouse_gateway_requests_total{code="200",route="proxy"}`,
+		`gatehouse_gateway_requests_total{code="401",route="auth"}`,
+		`gatehouse_gateway_auth_decisions_total{decision="allowed"}`,
+		`gatehouse_gateway_auth_decisions_total{decision="unauthenticated"}`,
+		`gatehouse_gateway_logins_total{outcome="success"} 1`,
+		`gatehouse_gateway_upstream_duration_seconds_count{code="200",upstream="` + e.upstream.URL + `"} 1`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}

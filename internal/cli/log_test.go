@@ -31,10 +31,10 @@ func TestLogRedaction(t *testing.T) {
 func TestLooksLikeJWT(t *testing.T) {
 	for s, want := range map[string]bool{
 		"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig": true,
-		"token eyJa.eyJb.c rest":                  true,
-		"eyJonly.one":                             false,
-		"plain text. with dots.":                  false,
-		"":                                        false,
+		"token eyJa.eyJb.c rest":                   true,
+		"eyJonly.one":                              false,
+		"plain text. with dots.":                   false,
+		"":                                         false,
 	} {
 		if got := looksLikeJWT(s); got != want {
 			t.Errorf("looksLikeJWT(%q) = %v, want %v", s, got, want)

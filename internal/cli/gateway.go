@@ -127,21 +127,13 @@ func (c *gatewayConfig) build(logger *slog.Logger) (gateway.Config, error) {
 			add("--metrics-address %q: %v", c.metricsAddress, err)
 		}
 	}
-	secret := c.clientSecret
-	if c.clientSecretFile != "" {
-		b, err := os.ReadFile(c.clientSecretFile)
-		if err != nil {
-			add("--client-secret-file: %v", err)
-		}
-		secret = strings.TrimSpace(string(b))
+	secret, err := secretValue(c.clientSecret, "client-secret-file", c.clientSecretFile)
+	if err != nil {
+		errs = append(errs, err)
 	}
-	cookieSecret := c.cookieSecret
-	if c.cookieSecretFile != "" {
-		b, err := os.ReadFile(c.cookieSecretFile)
-		if err != nil {
-			add("--cookie-secret-file: %v", err)
-		}
-		cookieSecret = strings.TrimSpace(string(b))
+	cookieSecret, err := secretValue(c.cookieSecret, "cookie-secret-file", c.cookieSecretFile)
+	if err != nil {
+		errs = append(errs, err)
 	}
 	var codec *session.Codec
 	if cookieSecret != "" {

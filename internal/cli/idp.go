@@ -96,13 +96,9 @@ func (c *idpConfig) build() (idp.Config, error) {
 	if c.shutdownTimeout <= 0 {
 		add("--shutdown-timeout %v: must be positive, for example 15s", c.shutdownTimeout)
 	}
-	secret := c.clientSecret
-	if c.clientSecretFile != "" {
-		b, err := os.ReadFile(c.clientSecretFile)
-		if err != nil {
-			add("--client-secret-file: %v", err)
-		}
-		secret = strings.TrimSpace(string(b))
+	secret, err := secretValue(c.clientSecret, "client-secret-file", c.clientSecretFile)
+	if err != nil {
+		errs = append(errs, err)
 	}
 	cfg := idp.Config{DataDir: c.dataDir, KeyRotationPeriod: c.keyRotation, InsecureAllowHTTPIssuer: c.httpIssuer}
 	validate := true // the users and clients, once they could be read

@@ -252,3 +252,16 @@ func (o *options) usage(w io.Writer, synopsis string) {
 		}
 	})
 }
+
+// secretValue is a secret given directly or, with its --…-file form, read
+// from a file (surrounding white space trimmed). The file wins.
+func secretValue(value, fileFlag, path string) (string, error) {
+	if path == "" {
+		return value, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("--%s: %w", fileFlag, err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}

@@ -79,16 +79,7 @@ func allowedByQuery(r *http.Request, s *session.Session) bool {
 // setAuthResponseHeaders adds the identity to a forward-auth answer.
 func (g *Gateway) setAuthResponseHeaders(h http.Header, s *session.Session) {
 	if g.cfg.SetXAuthRequest {
-		h.Set("X-Auth-Request-User", s.User)
-		if s.Email != "" {
-			h.Set("X-Auth-Request-Email", s.Email)
-		}
-		if s.PreferredUsername != "" {
-			h.Set("X-Auth-Request-Preferred-Username", s.PreferredUsername)
-		}
-		if len(s.Groups) > 0 {
-			h.Set("X-Auth-Request-Groups", strings.Join(s.Groups, ","))
-		}
+		writeIdentity(h, "X-Auth-Request-", s)
 		if g.cfg.PassAccessToken && s.AccessToken != "" {
 			h.Set("X-Auth-Request-Access-Token", s.AccessToken)
 		}

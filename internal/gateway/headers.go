@@ -80,3 +80,19 @@ func stripCookies(h http.Header, c session.CookieConfig) {
 	}
 	h.Set("Cookie", strings.Join(kept, "; "))
 }
+
+// writeIdentity sets PREFIX-User, -Email, -Preferred-Username and -Groups
+// (comma-separated), oauth2-proxy's identity headers, for the prefixes
+// X-Auth-Request- (forward-auth answers) and X-Forwarded- (upstreams).
+func writeIdentity(h http.Header, prefix string, s *session.Session) {
+	h.Set(prefix+"User", s.User)
+	if s.Email != "" {
+		h.Set(prefix+"Email", s.Email)
+	}
+	if s.PreferredUsername != "" {
+		h.Set(prefix+"Preferred-Username", s.PreferredUsername)
+	}
+	if len(s.Groups) > 0 {
+		h.Set(prefix+"Groups", strings.Join(s.Groups, ","))
+	}
+}

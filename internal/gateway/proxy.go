@@ -154,16 +154,7 @@ func (g *Gateway) forwardHeaders(pr *httputil.ProxyRequest) {
 // identityHeaders adds the signed-in identity for the upstream.
 func (g *Gateway) identityHeaders(h http.Header, s *session.Session) {
 	if !g.cfg.SkipUserHeaders {
-		h.Set("X-Forwarded-User", s.User)
-		if s.Email != "" {
-			h.Set("X-Forwarded-Email", s.Email)
-		}
-		if s.PreferredUsername != "" {
-			h.Set("X-Forwarded-Preferred-Username", s.PreferredUsername)
-		}
-		if len(s.Groups) > 0 {
-			h.Set("X-Forwarded-Groups", strings.Join(s.Groups, ","))
-		}
+		writeIdentity(h, "X-Forwarded-", s)
 	}
 	if g.cfg.PassAccessToken && s.AccessToken != "" {
 		h.Set("X-Forwarded-Access-Token", s.AccessToken)

@@ -12,6 +12,7 @@ import (
 
 	"gatehouse/internal/cli"
 	"gatehouse/internal/e2e"
+	"gatehouse/internal/testenv"
 )
 
 // start runs cli.Main and waits for the log line msg with the address.
@@ -23,7 +24,7 @@ func start(t *testing.T, env map[string]string, msg string, args ...string) *run
 
 type running struct {
 	addr   string
-	stderr *e2e.LogBuffer
+	stderr *testenv.LogBuffer
 	stop   func() int
 }
 

@@ -4,39 +4,20 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"gatehouse/internal/testenv"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"gatehouse/internal/cli"
 )
 
-// LogBuffer is a goroutine-safe log sink.
-type LogBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *LogBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *LogBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // Process is a gatehouse command started in-process through cli.Main.
 type Process struct {
-	Stderr *LogBuffer
+	Stderr *testenv.LogBuffer
 	t      testing.TB
 	cancel context.CancelFunc
 	done   chan int
@@ -50,7 +31,7 @@ type Process struct {
 func Start(t testing.TB, env map[string]string, ready []string, args ...string) (*Process, map[string]string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &Process{Stderr: &LogBuffer{}, t: t, cancel: cancel, done: make(chan int, 1)}
+	p := &Process{Stderr: &testenv.LogBuffer{}, t: t, cancel: cancel, done: make(chan int, 1)}
 	getenv := func(k string) string { return env[k] }
 	go func() { p.done <- cli.Main(ctx, args, getenv, strings.NewReader(""), io.Discard, p.Stderr) }()
 	t.Cleanup(func() { p.Stop() })

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"encoding/json"
+	"gatehouse/internal/testenv"
 	"io"
 	"log/slog"
 	"net"
@@ -11,7 +12,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,30 +23,13 @@ import (
 	"gatehouse/internal/session"
 )
 
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // env is a gateway in front of an echo upstream, signing in against
 // mockoidc, a third-party OpenID provider.
 type env struct {
 	gw       *httptest.Server
 	upstream *httptest.Server
 	idp      *mockoidc.MockOIDC
-	logs     *logBuffer
+	logs     *testenv.LogBuffer
 	cfg      gateway.Config
 
 	refreshes   atomic.Int32 // refresh-token grants the provider saw
@@ -102,7 +85,7 @@ func newEnv(t *testing.T, mutate func(*gateway.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &logBuffer{}
+	logs := &testenv.LogBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	mc := m.Config()
 	cfg := gateway.Config{

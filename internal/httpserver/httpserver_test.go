@@ -1,40 +1,22 @@
 package httpserver_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"gatehouse/internal/testenv"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"gatehouse/internal/httpserver"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestRequestIDAndAccessLog(t *testing.T) {
-	var logs syncBuffer
+	var logs testenv.LogBuffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
 	var seen string
 	h := httpserver.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -88,7 +70,7 @@ func TestRequestIDAndAccessLog(t *testing.T) {
 }
 
 func TestPanicBecomesProblem(t *testing.T) {
-	var logs syncBuffer
+	var logs testenv.LogBuffer
 	h := httpserver.Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom: internal detail") }),
 		slog.New(slog.NewJSONHandler(&logs, nil)))
 	w := httptest.NewRecorder()

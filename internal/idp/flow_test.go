@@ -14,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"gatehouse/internal/idp"
+	"gatehouse/internal/testenv"
 )
 
 // rp is a relying party built from clients that are not ours: go-oidc for
@@ -274,7 +275,7 @@ func TestUserinfoNeedsToken(t *testing.T) {
 // all-in-one process would, and signs in through it.
 func TestIssuerWithPath(t *testing.T) {
 	srv := httptest.NewUnstartedServer(nil)
-	e := &env{url: "http://" + srv.Listener.Addr().String() + "/idp", logs: &logBuffer{}, clock: newClock()}
+	e := &env{url: "http://" + srv.Listener.Addr().String() + "/idp", logs: &testenv.LogBuffer{}, clock: newClock()}
 	p, err := idp.New(idp.Config{Issuer: e.url + "/", Users: idp.DemoUsers(), Clients: testClients(), Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)

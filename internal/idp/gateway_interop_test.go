@@ -20,6 +20,7 @@ import (
 	"gatehouse/internal/httpserver"
 	"gatehouse/internal/idp"
 	"gatehouse/internal/session"
+	"gatehouse/internal/testenv"
 )
 
 // TestGatewaySignsInThroughProvider signs alice in through the Gatehouse
@@ -37,7 +38,7 @@ func TestGatewaySignsInThroughProvider(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &logBuffer{}
+	logs := &testenv.LogBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	g, err := gateway.New(gateway.Config{
 		IssuerURL:    e.url,

@@ -2,6 +2,7 @@ package idp_test
 
 import (
 	"encoding/base64"
+	"gatehouse/internal/testenv"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,23 +17,6 @@ import (
 	"gatehouse/internal/httpserver"
 	"gatehouse/internal/idp"
 )
-
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // clock is a settable clock that starts at the real time (the token
 // library stamps iat and exp from the real clock).
@@ -77,7 +61,7 @@ func testClients() []idp.Client {
 type env struct {
 	p     *idp.Provider
 	url   string // the issuer
-	logs  *logBuffer
+	logs  *testenv.LogBuffer
 	clock *clock
 }
 
@@ -86,7 +70,7 @@ type env struct {
 func newEnv(t *testing.T, mutate func(*idp.Config)) *env {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
-	e := &env{url: "http://" + srv.Listener.Addr().String(), logs: &logBuffer{}, clock: newClock()}
+	e := &env{url: "http://" + srv.Listener.Addr().String(), logs: &testenv.LogBuffer{}, clock: newClock()}
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg := idp.Config{Issuer: e.url, Users: idp.DemoUsers(), Clients: testClients(), Logger: logger, Now: e.clock.Now}
 	if mutate != nil {

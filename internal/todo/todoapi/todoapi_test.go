@@ -1,15 +1,14 @@
 package todoapi_test
 
 import (
-	"bytes"
 	"encoding/json"
+	"gatehouse/internal/testenv"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"gatehouse/internal/httpserver"
@@ -18,27 +17,10 @@ import (
 	"gatehouse/internal/todo/todoapi"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type env struct {
 	srv   *httptest.Server
 	store *sqlitestore.Store
-	logs  *syncBuffer
+	logs  *testenv.LogBuffer
 }
 
 func newEnv(t *testing.T) *env {
@@ -48,7 +30,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	api := todoapi.New(todoapi.Config{Service: todo.NewService(store, nil), Store: store, Logger: logger})
 	srv := httptest.NewServer(httpserver.Wrap(api, logger))

@@ -9,7 +9,7 @@ run:
 	$(GO) run ./cmd/gatehouse up --data-dir data
 
 ## test: format, vet and staticcheck, then every test with the race detector
-test: lint bin/mongotest unit
+test: lint bin/mongotest bin/oauth2-proxy unit
 
 unit:
 	$(GO) test -race -count=1 ./...
@@ -25,6 +25,10 @@ lint:
 ## bin/mongotest: the MongoDB-protocol test server (FerretDB), its own module
 bin/mongotest: tools/mongotest/main.go tools/mongotest/go.mod tools/mongotest/go.sum
 	cd tools/mongotest && $(GO) build -o ../../bin/mongotest .
+
+## bin/oauth2-proxy: the real oauth2-proxy, an OIDC client of `gatehouse idp` in tests; its own module
+bin/oauth2-proxy: tools/oauth2proxy/go.mod tools/oauth2proxy/go.sum
+	cd tools/oauth2proxy && $(GO) build -o ../../bin/oauth2-proxy github.com/oauth2-proxy/oauth2-proxy/v7
 
 ## bench: the benchmarks recorded in docs/benchmarks.md
 bench:

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -39,11 +40,11 @@ func New(cfg Config) (*Gateway, error) {
 	err := cfg.validate()
 	redirects, rerr := redirect.New(cfg.WhitelistDomains)
 	if rerr != nil {
-		err = joinErr(err, fmt.Errorf("--whitelist-domain: %w", rerr))
+		err = errors.Join(err, fmt.Errorf("--whitelist-domain: %w", rerr))
 	}
 	ups, uerr := parseUpstreams(cfg.Upstreams)
 	if uerr != nil {
-		err = joinErr(err, uerr)
+		err = errors.Join(err, uerr)
 	}
 	if err != nil {
 		return nil, err
@@ -84,13 +85,6 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	g.routes()
 	return g, nil
-}
-
-func joinErr(a, b error) error {
-	if a == nil {
-		return b
-	}
-	return fmt.Errorf("%w\n%w", a, b)
 }
 
 // Run discovers the provider in the background, retrying until it

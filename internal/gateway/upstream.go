@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -41,23 +42,23 @@ func (u *upstreams) match(path string) *upstream {
 //	static://202                answer 202 with no upstream (auth-only)
 func parseUpstreams(raw []string) (*upstreams, error) {
 	u := &upstreams{}
-	var errs []string
+	var errs []error
 	seen := map[string]string{}
 	for _, s := range raw {
 		up, err := parseUpstream(s)
 		if err != nil {
-			errs = append(errs, fmt.Sprintf("--upstream %q: %v", redactURL(s), err))
+			errs = append(errs, fmt.Errorf("--upstream %q: %w", redactURL(s), err))
 			continue
 		}
 		if prev, dup := seen[up.prefix]; dup {
-			errs = append(errs, fmt.Sprintf("--upstream %q: path %s is already served by %q", redactURL(s), up.prefix, redactURL(prev)))
+			errs = append(errs, fmt.Errorf("--upstream %q: path %s is already served by %q", redactURL(s), up.prefix, redactURL(prev)))
 			continue
 		}
 		seen[up.prefix] = s
 		u.list = append(u.list, up)
 	}
 	if errs != nil {
-		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
+		return nil, errors.Join(errs...)
 	}
 	slices.SortStableFunc(u.list, func(a, b *upstream) int { return len(b.prefix) - len(a.prefix) })
 	return u, nil

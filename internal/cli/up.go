@@ -306,18 +306,23 @@ func serveUp(ctx context.Context, c *upConfig, logger *slog.Logger, e *env) erro
 	ls = listeners{} // owned by the servers now
 	wg.Go(func() { gw.Run(ctx) })
 
-	// Announce once the gateway has discovered the provider.
-	for !gw.Ready() && ctx.Err() == nil {
+	// Announce once the gateway has discovered the provider, or after ten
+	// seconds without it (an external provider may be unreachable for a
+	// while; the gateway keeps retrying).
+	deadline := time.Now().Add(10 * time.Second)
+	for !gw.Ready() && ctx.Err() == nil && time.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
 	if ctx.Err() == nil {
-		logger.Info("gatehouse is up", "open", webURL, "gateway", gatewayURL, "idp", idpURL)
+		logger.Info("gatehouse is up", "open", webURL, "gateway", gatewayURL, "idp", idpURL, "provider_ready", gw.Ready())
 		fmt.Fprintf(e.stdout, "\nGatehouse is up: open %s\n", webURL)
 		if !c.external() {
 			fmt.Fprintf(e.stdout, "Sign in as alice@example.com or bob@example.com, password \"password\".\n")
+		} else if !gw.Ready() {
+			fmt.Fprintf(e.stdout, "The identity provider is not answering yet; sign-in works as soon as it does (see the log).\n")
 		}
 		fmt.Fprintf(e.stdout, "API through the gateway: %s/headers  ·  API docs: %s/docs  ·  Ctrl-C stops.\n\n", gatewayURL, gatewayURL)
 	}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/url"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -102,7 +104,26 @@ func (b *Browser) NonLoopback() []string {
 // internal/e2e/artifacts (or $GATEHOUSE_ARTIFACTS) and returns its path.
 func (b *Browser) Screenshot(t testing.TB, name string) string {
 	t.Helper()
-	png, err := chromedp.Run(b.Ctx, chromedp.FullScreenshot(100))
+	// Right after a navigation the page may not be laid out yet ("Cannot
+	// take screenshot with 0 width"): wait for it to finish loading, and
+	// retry briefly.
+	var png []byte
+	var err error
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(b.Ctx, 5*time.Second)
+		ready, rerr := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.readyState === "complete" && document.documentElement.clientWidth > 0`))
+		if rerr == nil && ready {
+			png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		} else {
+			err = fmt.Errorf("page not ready: %v", rerr)
+		}
+		cancel()
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}

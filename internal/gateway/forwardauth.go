@@ -28,6 +28,14 @@ func (g *Gateway) auth(w http.ResponseWriter, r *http.Request) {
 		plain(w, http.StatusUnauthorized, "Unauthorized")
 		return
 	}
+	if err := g.cors.checkCSRF(g.forwardedRequest(r)); err != nil {
+		// The same cross-origin write check as the proxy applies: behind
+		// nginx, the gateway is the only place that can refuse it.
+		g.metrics.decision("csrf")
+		g.log.InfoContext(r.Context(), "forward auth refused a cross-origin write", "request_id", requestID(r), "user", s.User, "error", err)
+		plain(w, http.StatusForbidden, "Forbidden")
+		return
+	}
 	if !allowedByQuery(r, s) {
 		g.metrics.decision("forbidden")
 		g.log.InfoContext(r.Context(), "forward auth refused by query restrictions", "request_id", requestID(r), "user", s.User, "uri", g.forwardedURI(r))
@@ -119,4 +127,19 @@ func plain(w http.ResponseWriter, status int, text string) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	w.Write([]byte(text))
+}
+
+// forwardedRequest is the request a forward-auth call is about, as far as
+// the cross-origin check needs it: nginx's auth_request keeps the original
+// method and headers; Traefik and Caddy send GET with X-Forwarded-Method.
+// The forwarded method is only taken in place of a safe one, so a forged
+// value can make the check stricter, never looser.
+func (g *Gateway) forwardedRequest(r *http.Request) *http.Request {
+	fr := new(http.Request)
+	*fr = *r
+	if m := strings.ToUpper(strings.TrimSpace(r.Header.Get("X-Forwarded-Method"))); m != "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		fr.Method = m
+	}
+	_, fr.Host = g.origin(r)
+	return fr
 }

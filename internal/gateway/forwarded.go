@@ -152,7 +152,7 @@ func (g *Gateway) appRedirect(r *http.Request) string {
 			// Coming back to the gateway's own pages would loop (sign_out)
 			// or end the new session (sign_in): go to "/" as oauth2-proxy
 			// does for paths under its prefix.
-			if strings.HasPrefix(target, "/oauth2/") {
+			if gatewayPage(target) {
 				return "/"
 			}
 			return target
@@ -185,4 +185,20 @@ func (g *Gateway) validRedirect(r *http.Request, rd string) (string, bool) {
 		rest += "?" + u.RawQuery
 	}
 	return g.redirects.Valid(rest)
+}
+
+// gatewayPage reports whether a relative target names one of the
+// gateway's own pages, however its path is percent-encoded
+// ("/%6Fauth2/sign_in" is routed as "/oauth2/sign_in").
+func gatewayPage(target string) bool {
+	if !strings.HasPrefix(target, "/") {
+		return false
+	}
+	p, _, _ := strings.Cut(target, "?")
+	p, _, _ = strings.Cut(p, "#")
+	if u, err := url.PathUnescape(p); err == nil {
+		p = u
+	}
+	p = strings.ToLower(p)
+	return p == "/oauth2" || strings.HasPrefix(p, "/oauth2/")
 }

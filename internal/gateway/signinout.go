@@ -13,8 +13,12 @@ import (
 func (g *Gateway) signIn(w http.ResponseWriter, r *http.Request) {
 	noStore(w)
 	rd := g.appRedirect(r)
-	if err := g.sessions.Clear(w, r); err != nil {
-		g.log.WarnContext(r.Context(), "clear session", "request_id", requestID(r), "error", err)
+	// A link from another site must not sign the user out (sign_out asks
+	// for confirmation then); a new sign-in replaces the session anyway.
+	if !crossSite(r) {
+		if err := g.sessions.Clear(w, r); err != nil {
+			g.log.WarnContext(r.Context(), "clear session", "request_id", requestID(r), "error", err)
+		}
 	}
 	if g.cfg.SkipProviderButton {
 		g.beginLogin(w, r, rd)

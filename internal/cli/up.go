@@ -114,11 +114,18 @@ type secrets struct {
 	ClientSecret string `json:"client_secret"`
 }
 
-func loadSecrets(dir string) (secrets, error) {
+func loadSecrets(dir string, logger *slog.Logger) (secrets, error) {
 	path := filepath.Join(dir, "secrets.json")
 	var s secrets
 	b, err := os.ReadFile(path)
 	if err == nil {
+		// The cookie secret forges any session: others must not read it.
+		if info, serr := os.Stat(path); serr == nil && info.Mode().Perm()&0o077 != 0 {
+			if cerr := os.Chmod(path, 0o600); cerr != nil {
+				return s, fmt.Errorf("%s is readable by others and cannot be made private: %w", path, cerr)
+			}
+			logger.Warn("secrets file was readable by others; made it private (mode 0600). Consider deleting it to make new secrets", "path", path)
+		}
 		if err := json.Unmarshal(b, &s); err != nil {
 			return s, fmt.Errorf("read %s: %w (delete it to make new secrets; everyone is signed out)", path, err)
 		}
@@ -140,7 +147,21 @@ func loadSecrets(dir string) (secrets, error) {
 		s.ClientSecret = random()
 	}
 	b, _ = json.MarshalIndent(s, "", "  ")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
+	// Written to a new private file and renamed into place: an existing
+	// file's looser mode is not kept, and a crash leaves no half file.
+	tmp, err := os.CreateTemp(dir, ".secrets-*.json")
+	if err != nil {
+		return s, fmt.Errorf("write secrets: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return s, fmt.Errorf("write secrets: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return s, fmt.Errorf("write secrets: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
 		return s, fmt.Errorf("write secrets: %w", err)
 	}
 	return s, nil
@@ -195,7 +216,7 @@ func serveUp(ctx context.Context, c *upConfig, logger *slog.Logger, e *env) erro
 	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
 		return fmt.Errorf("create --data-dir: %w", err)
 	}
-	sec, err := loadSecrets(c.dataDir)
+	sec, err := loadSecrets(c.dataDir, logger)
 	if err != nil {
 		return err
 	}

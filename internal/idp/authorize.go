@@ -23,6 +23,23 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.Form
+	// RFC 6749 §3.1: a parameter sent more than once is an invalid
+	// request. Refusing it here also keeps this check and the library
+	// (which reads the last value) from seeing different redirect URIs.
+	for _, name := range singleParams {
+		if len(q[name]) > 1 {
+			p.fail(w, r, http.StatusBadRequest, "The sign-in request repeats the parameter "+name+", so it was refused.",
+				errors.New("authorize: repeated parameter "+name))
+			return
+		}
+	}
+	for _, name := range []string{"state", "nonce", "login_hint", "code_challenge"} {
+		if len(q.Get(name)) > maxParamLen {
+			p.fail(w, r, http.StatusBadRequest, "The sign-in request's "+name+" is too long.",
+				errors.New("authorize: "+name+" too long"))
+			return
+		}
+	}
 	c := p.clients[q.Get("client_id")]
 	if c == nil {
 		p.fail(w, r, http.StatusBadRequest,
@@ -104,3 +121,10 @@ func (p *Provider) authorizeCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	p.op.ServeHTTP(w, r)
 }
+
+// singleParams may appear at most once in an authorization request.
+var singleParams = []string{"client_id", "redirect_uri", "response_type", "response_mode", "scope", "state", "nonce",
+	"code_challenge", "code_challenge_method", "prompt", "max_age", "login_hint", "request", "request_uri"}
+
+// maxParamLen bounds the client-chosen strings a pending sign-in keeps.
+const maxParamLen = 1024

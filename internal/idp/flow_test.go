@@ -83,10 +83,17 @@ func TestCodeFlowPKCENonceRefreshLogout(t *testing.T) {
 	}
 	code := back.Query().Get("code")
 
-	// A wrong PKCE verifier does not get tokens.
+	// A wrong PKCE verifier does not get tokens, and burns the code: a
+	// code is good for one exchange attempt, so whoever intercepted it
+	// gets one guess and the legitimate client finds out.
 	if _, err := r.conf.Exchange(ctx, code, oauth2.VerifierOption(oauth2.GenerateVerifier())); err == nil {
 		t.Fatal("code exchanged with a wrong PKCE verifier")
 	}
+	if _, err := r.conf.Exchange(ctx, code, oauth2.VerifierOption(verifier)); err == nil {
+		t.Fatal("a code was exchanged after a failed attempt with it")
+	}
+	back = e.signIn(t, authURL, "Alice@Example.com", "password")
+	code = back.Query().Get("code")
 	tok, err := r.conf.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		t.Fatalf("exchange: %v", err)

@@ -66,7 +66,7 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 	}
 	now := p.now()
 	account, address := normalizeEmail(email), clientAddress(r)
-	if wait := p.limits.wait(account, address, now); wait > 0 {
+	if wait := p.limits.begin(account, address, now); wait > 0 {
 		secs := int(wait.Round(time.Second) / time.Second)
 		secs = max(secs, 1)
 		p.log.WarnContext(r.Context(), "sign-in rate limited", "request_id", httpserver.RequestID(r.Context()),
@@ -77,8 +77,8 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	acct, err := p.store.users.authenticate(email, password)
+	p.limits.end(account, address, p.now(), err != nil)
 	if err != nil {
-		p.limits.fail(account, address, now)
 		attrs := []any{"request_id", httpserver.RequestID(r.Context()), "client_id", a.clientID, "remote_addr", address, "reason", err.Error()}
 		if acct != nil {
 			attrs = append(attrs, "user", acct.subject, "email", acct.email)

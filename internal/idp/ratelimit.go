@@ -36,16 +36,26 @@ func newLoginLimits() *loginLimits {
 	}
 }
 
-// wait returns how long the account and address must wait before the
-// next attempt; 0 means it may be made now.
-func (l *loginLimits) wait(account, address string, now time.Time) time.Duration {
-	return max(l.account.wait(account, now), l.address.wait(address, now))
+// begin reserves an attempt for the account and the address, or returns
+// how long they must wait. Reservations in flight count against the limit
+// as failures would, so concurrent guesses cannot all slip past the check
+// while the password hashes are compared. Every begin that returns 0 must
+// be followed by end.
+func (l *loginLimits) begin(account, address string, now time.Time) time.Duration {
+	if wait := l.account.begin(account, now); wait > 0 {
+		return wait
+	}
+	if wait := l.address.begin(address, now); wait > 0 {
+		l.account.end(account, now, false)
+		return wait
+	}
+	return 0
 }
 
-// fail counts a failed attempt against both.
-func (l *loginLimits) fail(account, address string, now time.Time) {
-	l.account.fail(account, now)
-	l.address.fail(address, now)
+// end releases a reservation; a failed attempt spends a token of both.
+func (l *loginLimits) end(account, address string, now time.Time, failed bool) {
+	l.account.end(account, now, failed)
+	l.address.end(address, now, failed)
 }
 
 // limiterSet is a bounded map of token-bucket limiters by key.
@@ -59,8 +69,9 @@ type limiterSet struct {
 }
 
 type limiterEntry struct {
-	lim  *rate.Limiter
-	seen time.Time
+	lim     *rate.Limiter
+	seen    time.Time
+	pending int // attempts reserved and not yet ended
 }
 
 func newLimiterSet(perMinute float64, burst, maxEntries int) *limiterSet {
@@ -74,24 +85,8 @@ func newLimiterSet(perMinute float64, burst, maxEntries int) *limiterSet {
 	}
 }
 
-// wait returns how long key must wait for its next attempt. A key never
-// seen (or dropped) waits for nothing, and is not stored.
-func (s *limiterSet) wait(key string, now time.Time) time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e := s.entries[key]
-	if e == nil {
-		return 0
-	}
-	tokens := e.lim.TokensAt(now)
-	if tokens >= 1 {
-		return 0
-	}
-	return time.Duration(math.Ceil((1 - tokens) / float64(s.limit) * float64(time.Second)))
-}
-
-// fail spends one token of key.
-func (s *limiterSet) fail(key string, now time.Time) {
+// begin reserves an attempt for key, or returns how long key must wait.
+func (s *limiterSet) begin(key string, now time.Time) time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e := s.entries[key]
@@ -103,7 +98,29 @@ func (s *limiterSet) fail(key string, now time.Time) {
 		s.entries[key] = e
 	}
 	e.seen = now
-	e.lim.AllowN(now, 1)
+	tokens := e.lim.TokensAt(now) - float64(e.pending)
+	if tokens >= 1 {
+		e.pending++
+		return 0
+	}
+	return time.Duration(math.Ceil((1 - tokens) / float64(s.limit) * float64(time.Second)))
+}
+
+// end releases a reservation of key, spending a token if it failed.
+func (s *limiterSet) end(key string, now time.Time, failed bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.entries[key]
+	if e == nil {
+		return
+	}
+	if e.pending > 0 {
+		e.pending--
+	}
+	e.seen = now
+	if failed {
+		e.lim.AllowN(now, 1)
+	}
 }
 
 // evictLocked drops every refilled entry, and if none was, the least
@@ -113,6 +130,9 @@ func (s *limiterSet) evictLocked(now time.Time) {
 	var oldestSeen time.Time
 	dropped := false
 	for k, e := range s.entries {
+		if e.pending > 0 {
+			continue // an attempt is in flight
+		}
 		if now.Sub(e.seen) >= s.refill {
 			delete(s.entries, k)
 			dropped = true

@@ -6,11 +6,20 @@ import (
 	"time"
 )
 
+// failAt records one failed attempt of key at now.
+func failAt(t *testing.T, s *limiterSet, key string, now time.Time) {
+	t.Helper()
+	if w := s.begin(key, now); w > 0 {
+		t.Fatalf("begin(%q) waits %v, want an attempt", key, w)
+	}
+	s.end(key, now, true)
+}
+
 func TestLimiterSetBounded(t *testing.T) {
 	now := time.Now()
 	s := newLimiterSet(60, 2, 3) // one a second, burst 2: refilled after 2s
 	for i := range 10 {
-		s.fail("k"+strconv.Itoa(i), now.Add(time.Duration(i)*time.Millisecond))
+		failAt(t, s, "k"+strconv.Itoa(i), now.Add(time.Duration(i)*time.Millisecond))
 		if s.size() > 3 {
 			t.Fatalf("after %d keys the set holds %d, want at most 3", i+1, s.size())
 		}
@@ -21,10 +30,10 @@ func TestLimiterSetBounded(t *testing.T) {
 	}
 	// Refilled entries go first, and none of the busy ones.
 	s = newLimiterSet(60, 2, 3)
-	s.fail("idle", now)
-	s.fail("busy1", now.Add(3*time.Second))
-	s.fail("busy2", now.Add(3*time.Second))
-	s.fail("new", now.Add(3*time.Second))
+	failAt(t, s, "idle", now)
+	failAt(t, s, "busy1", now.Add(3*time.Second))
+	failAt(t, s, "busy2", now.Add(3*time.Second))
+	failAt(t, s, "new", now.Add(3*time.Second))
 	if s.entries["idle"] != nil || s.entries["busy1"] == nil || s.entries["busy2"] == nil || s.entries["new"] == nil {
 		t.Errorf("kept %v, want busy1, busy2 and new", keys(s))
 	}
@@ -33,19 +42,40 @@ func TestLimiterSetBounded(t *testing.T) {
 func TestLimiterSetWait(t *testing.T) {
 	now := time.Now()
 	s := newLimiterSet(6, 2, 10) // one each 10s, burst 2
-	if w := s.wait("a", now); w != 0 {
-		t.Errorf("unknown key waits %v", w)
+	failAt(t, s, "a", now)
+	failAt(t, s, "a", now)
+	if w := s.begin("a", now); w != 10*time.Second {
+		t.Errorf("after the burst begin waits %v, want 10s", w)
 	}
-	if s.size() != 0 {
-		t.Errorf("wait stored a key")
+	if w := s.begin("a", now.Add(10*time.Second)); w != 0 {
+		t.Errorf("after 10s begin waits %v, want 0", w)
 	}
-	s.fail("a", now)
-	s.fail("a", now)
-	if w := s.wait("a", now); w != 10*time.Second {
-		t.Errorf("after the burst wait = %v, want 10s", w)
+	// A success spends nothing.
+	s.end("a", now.Add(10*time.Second), false)
+	if w := s.begin("a", now.Add(10*time.Second)); w != 0 {
+		t.Errorf("after a success begin waits %v, want 0", w)
 	}
-	if w := s.wait("a", now.Add(10*time.Second)); w != 0 {
-		t.Errorf("after 10s wait = %v, want 0", w)
+}
+
+// TestLimiterSetCountsAttemptsInFlight: reservations not yet ended count,
+// so concurrent attempts cannot all pass the check first.
+func TestLimiterSetCountsAttemptsInFlight(t *testing.T) {
+	now := time.Now()
+	s := newLimiterSet(6, 2, 10)
+	for i := range 2 {
+		if w := s.begin("a", now); w != 0 {
+			t.Fatalf("attempt %d of the burst of 2 waits %v", i+1, w)
+		}
+	}
+	if w := s.begin("a", now); w == 0 {
+		t.Errorf("a third attempt in flight was allowed with a burst of 2")
+	}
+	// Evicting never drops an entry with attempts in flight.
+	s2 := newLimiterSet(60, 2, 1)
+	s2.begin("busy", now)
+	s2.begin("other", now.Add(time.Hour))
+	if s2.entries["busy"] == nil {
+		t.Errorf("an entry with an attempt in flight was evicted")
 	}
 }
 

@@ -54,9 +54,14 @@ type codeGrant struct {
 }
 
 type spentCode struct {
-	family string
+	requestID string // the sign-in the code was issued for
+	family    string
 	until  time.Time
 }
+
+// maxPendingRequests bounds the sign-ins waiting for a login: anyone can
+// start one, so without a bound they could fill memory for LoginTimeout.
+const maxPendingRequests = 2000
 
 func newStore(clients map[string]*client, users *directory, keys *keyring, now func() time.Time, log *slog.Logger) *store {
 	return &store{
@@ -155,6 +160,9 @@ func (s *store) CreateAuthRequest(_ context.Context, req *oidc.AuthRequest, _ st
 	if c == nil {
 		return nil, errors.New("unknown client")
 	}
+	if !slices.Contains(c.redirectURIs, req.RedirectURI) {
+		return nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("redirect_uri is not registered for this client")
+	}
 	if err := checkPKCE(c, req); err != nil {
 		return nil, err
 	}
@@ -180,6 +188,13 @@ func (s *store) CreateAuthRequest(_ context.Context, req *oidc.AuthRequest, _ st
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweepLocked(now)
+	if len(s.requests) >= maxPendingRequests {
+		s.lastSweep = time.Time{}
+		s.sweepLocked(now)
+		if len(s.requests) >= maxPendingRequests {
+			return nil, oidc.ErrServerError().WithDescription("too many sign-ins in progress; try again in a minute")
+		}
+	}
 	s.requests[a.id] = a
 	return a.copy(), nil
 }
@@ -261,7 +276,11 @@ func (s *store) AuthRequestByCode(_ context.Context, code string) (op.AuthReques
 	now := s.now()
 	if sc, ok := s.spent[code]; ok && now.Before(sc.until) {
 		delete(s.spent, code)
-		n := s.revokeFamilyLocked(sc.family)
+		family := sc.family
+		if a := s.requests[sc.requestID]; family == "" && a != nil {
+			family = a.family // the first exchange is still under way or just done
+		}
+		n := s.revokeFamilyLocked(family)
 		s.log.Warn("authorization code used twice: revoked the tokens it was exchanged for", "revoked_tokens", n)
 		return nil, errors.New("code already used")
 	}
@@ -273,6 +292,10 @@ func (s *store) AuthRequestByCode(_ context.Context, code string) (op.AuthReques
 	if a == nil || !a.done {
 		return nil, errors.New("code's sign-in request not found or expired")
 	}
+	// The code is spent now, under the lock: a second exchange running
+	// at the same time finds it spent, not valid.
+	delete(s.codes, code)
+	s.spent[code] = spentCode{requestID: g.requestID, until: now.Add(spentCodeRetention)}
 	return a.copy(), nil
 }
 
@@ -297,12 +320,17 @@ func (s *store) DeleteAuthRequest(_ context.Context, id string) error {
 	a := s.requests[id]
 	delete(s.requests, id)
 	for code, g := range s.codes {
-		if g.requestID != id {
-			continue
+		if g.requestID == id {
+			delete(s.codes, code)
+			s.spent[code] = spentCode{requestID: id, until: now.Add(spentCodeRetention)}
 		}
-		delete(s.codes, code)
-		if a != nil && a.family != "" {
-			s.spent[code] = spentCode{family: a.family, until: now.Add(spentCodeRetention)}
+	}
+	if a != nil {
+		for code, sc := range s.spent {
+			if sc.requestID == id && sc.family == "" {
+				sc.family = a.family
+				s.spent[code] = sc
+			}
 		}
 	}
 	return nil

@@ -56,7 +56,7 @@ type codeGrant struct {
 type spentCode struct {
 	requestID string // the sign-in the code was issued for
 	family    string
-	until  time.Time
+	until     time.Time
 }
 
 // maxPendingRequests bounds the sign-ins waiting for a login: anyone can

@@ -8,33 +8,65 @@ import (
 
 // policy decides who may sign in: email domains, exact addresses, groups.
 type policy struct {
-	anyDomain bool
-	domains   []string // lower-case, without "@"; ".example.com" also allows subdomains
-	emails    map[string]bool
-	groups    []string
-	unverOK   bool
+	domains domainRule
+	emails  map[string]bool
+	groups  []string
+	unverOK bool
 }
 
 func newPolicy(c *Config) *policy {
-	p := &policy{emails: map[string]bool{}, groups: c.AllowedGroups, unverOK: c.InsecureAllowUnverifiedEmail}
-	for _, d := range c.EmailDomains {
-		d = strings.ToLower(strings.TrimSpace(d))
-		if d == "*" {
-			p.anyDomain = true
-			continue
-		}
-		d = strings.TrimPrefix(d, "@")
-		d = strings.TrimPrefix(d, "*") // "*.example.com" is oauth2-proxy's spelling of ".example.com"
-		if d != "" {
-			p.domains = append(p.domains, d)
-		}
-	}
+	p := &policy{domains: parseDomains(c.EmailDomains), emails: map[string]bool{}, groups: c.AllowedGroups, unverOK: c.InsecureAllowUnverifiedEmail}
 	for _, e := range c.AuthenticatedEmails {
 		if e = strings.ToLower(strings.TrimSpace(e)); e != "" {
 			p.emails[e] = true
 		}
 	}
 	return p
+}
+
+// domainRule is a list of email domains: "*" allows all; ".example.com"
+// (or oauth2-proxy's "*.example.com") allows example.com's subdomains.
+type domainRule struct {
+	any     bool
+	domains []string // lower-case, without "@"
+}
+
+func parseDomains(list []string) domainRule {
+	var r domainRule
+	for _, d := range list {
+		d = strings.ToLower(strings.TrimSpace(d))
+		if d == "*" {
+			r.any = true
+			continue
+		}
+		d = strings.TrimPrefix(d, "@")
+		d = strings.TrimPrefix(d, "*") // "*.example.com" is oauth2-proxy's spelling of ".example.com"
+		if d != "" {
+			r.domains = append(r.domains, d)
+		}
+	}
+	return r
+}
+
+// allows reports whether a well-formed email's domain is allowed.
+func (r domainRule) allows(email string) bool {
+	if !wellFormedEmail(email) {
+		return false
+	}
+	if r.any {
+		return true
+	}
+	_, domain, _ := strings.Cut(strings.ToLower(email), "@")
+	for _, d := range r.domains {
+		if domain == d {
+			return true
+		}
+		// ".example.com" allows sub.example.com, never badexample.com.
+		if strings.HasPrefix(d, ".") && strings.HasSuffix(domain, d) {
+			return true
+		}
+	}
+	return false
 }
 
 // Reasons a user is refused; they are logged and shown, never secrets.
@@ -63,27 +95,7 @@ func (p *policy) allow(email string, verified bool, groups []string) error {
 }
 
 func (p *policy) emailAllowed(email string) bool {
-	if !wellFormedEmail(email) {
-		return false
-	}
-	email = strings.ToLower(email)
-	if p.emails[email] {
-		return true
-	}
-	if p.anyDomain {
-		return true
-	}
-	_, domain, _ := strings.Cut(email, "@")
-	for _, d := range p.domains {
-		if domain == d {
-			return true
-		}
-		// ".example.com" allows sub.example.com, never badexample.com.
-		if strings.HasPrefix(d, ".") && strings.HasSuffix(domain, d) {
-			return true
-		}
-	}
-	return false
+	return wellFormedEmail(email) && (p.emails[strings.ToLower(email)] || p.domains.allows(email))
 }
 
 // wellFormedEmail refuses what could make a domain check lie: more than

@@ -62,6 +62,9 @@ func (g *Gateway) forwardedURI(r *http.Request) string {
 
 // allowedByQuery applies oauth2-proxy's per-location restrictions.
 func allowedByQuery(r *http.Request, s *session.Session) bool {
+	if r.URL.RawQuery == "" {
+		return true // nginx's auth_request usually sends none
+	}
 	q := r.URL.Query()
 	if groups := splitList(q.Get("allowed_groups")); len(groups) > 0 && !anyShared(groups, s.Groups) {
 		return false
@@ -76,8 +79,7 @@ func allowedByQuery(r *http.Request, s *session.Session) bool {
 		}
 	}
 	if domains := splitList(q.Get("allowed_email_domains")); len(domains) > 0 {
-		p := newPolicy(&Config{EmailDomains: domains})
-		if !p.emailAllowed(s.Email) {
+		if !parseDomains(domains).allows(s.Email) {
 			return false
 		}
 	}
@@ -87,7 +89,7 @@ func allowedByQuery(r *http.Request, s *session.Session) bool {
 // setAuthResponseHeaders adds the identity to a forward-auth answer.
 func (g *Gateway) setAuthResponseHeaders(h http.Header, s *session.Session) {
 	if g.cfg.SetXAuthRequest {
-		writeIdentity(h, "X-Auth-Request-", s)
+		writeIdentity(h, authRequestNames, s)
 		if g.cfg.PassAccessToken && s.AccessToken != "" {
 			h.Set("X-Auth-Request-Access-Token", s.AccessToken)
 		}

@@ -43,13 +43,23 @@ func (t *trust) peerTrusted(r *http.Request) bool {
 // proxy (the left part of the list is client-supplied and proves nothing).
 func (t *trust) clientIP(r *http.Request) string {
 	a, ok := peerAddr(r)
+	trusted := ok && t.contains(a)
+	var hops []string
+	if trusted {
+		hops = forwardedFor(r.Header)
+	}
+	return t.clientIPFrom(a, ok, trusted, hops, r.Header.Get("X-Real-Ip"))
+}
+
+// clientIPFrom is clientIP with the peer and its trust already worked out
+// (the proxy needs them for several headers and parses them once).
+func (t *trust) clientIPFrom(a netip.Addr, ok, trusted bool, hops []string, realIP string) string {
 	if !ok {
 		return ""
 	}
-	if !t.contains(a) {
+	if !trusted {
 		return a.String()
 	}
-	hops := forwardedFor(r.Header)
 	for i := len(hops) - 1; i >= 0; i-- {
 		h, err := netip.ParseAddr(hops[i])
 		if err != nil {
@@ -61,7 +71,7 @@ func (t *trust) clientIP(r *http.Request) string {
 		}
 		a = h
 	}
-	if xr, err := netip.ParseAddr(strings.TrimSpace(r.Header.Get("X-Real-Ip"))); err == nil && len(hops) == 0 {
+	if xr, err := netip.ParseAddr(strings.TrimSpace(realIP)); err == nil && len(hops) == 0 {
 		return xr.Unmap().String()
 	}
 	return a.String()
@@ -83,11 +93,16 @@ func forwardedFor(h http.Header) []string {
 // gateway: the connection's, or a trusted proxy's X-Forwarded-Proto and
 // X-Forwarded-Host.
 func (g *Gateway) origin(r *http.Request) (scheme, host string) {
+	return originFor(r, g.trusted.peerTrusted(r))
+}
+
+// originFor is origin with the peer's trust already known.
+func originFor(r *http.Request, trusted bool) (scheme, host string) {
 	scheme, host = "http", r.Host
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	if g.trusted.peerTrusted(r) {
+	if trusted {
 		if p := strings.ToLower(firstValue(r.Header.Get("X-Forwarded-Proto"))); p == "http" || p == "https" {
 			scheme = p
 		}

@@ -46,6 +46,13 @@ var forwardingHeaderNames = map[string]bool{
 // in every spelling; Authorization too when the gateway itself sets it.
 func stripIdentity(h http.Header, authorization bool) {
 	for k := range h {
+		// Only names starting with x, g, f or a can match: skip the rest
+		// without building a folded copy.
+		switch k[0] | 0x20 {
+		case 'x', 'g', 'f', 'a':
+		default:
+			continue
+		}
 		n := normalizeHeaderName(k)
 		if identityHeaderNames[n] || forwardingHeaderNames[n] || strings.HasPrefix(n, "x-auth-request-") || (authorization && n == "authorization") {
 			delete(h, k)
@@ -62,6 +69,7 @@ func stripCookies(h http.Header, c session.CookieConfig) {
 		return
 	}
 	var kept []string
+	removed := false
 	for _, line := range lines {
 		for part := range strings.SplitSeq(line, ";") {
 			p := strings.TrimSpace(part)
@@ -69,10 +77,15 @@ func stripCookies(h http.Header, c session.CookieConfig) {
 				continue
 			}
 			name, _, _ := strings.Cut(p, "=")
-			if !c.IsSessionCookie(strings.TrimSpace(name)) {
+			if c.IsSessionCookie(strings.TrimSpace(name)) {
+				removed = true
+			} else {
 				kept = append(kept, p)
 			}
 		}
+	}
+	if !removed && len(lines) == 1 {
+		return // nothing of the gateway's: leave the header as it came
 	}
 	if len(kept) == 0 {
 		h.Del("Cookie")
@@ -81,18 +94,26 @@ func stripCookies(h http.Header, c session.CookieConfig) {
 	h.Set("Cookie", strings.Join(kept, "; "))
 }
 
-// writeIdentity sets PREFIX-User, -Email, -Preferred-Username and -Groups
-// (comma-separated), oauth2-proxy's identity headers, for the prefixes
-// X-Auth-Request- (forward-auth answers) and X-Forwarded- (upstreams).
-func writeIdentity(h http.Header, prefix string, s *session.Session) {
-	h.Set(prefix+"User", s.User)
+// identityNames are the four identity headers under one prefix.
+type identityNames struct{ user, email, preferredUsername, groups string }
+
+// oauth2-proxy's identity headers: X-Auth-Request-* on forward-auth
+// answers, X-Forwarded-* to upstreams.
+var (
+	authRequestNames = identityNames{"X-Auth-Request-User", "X-Auth-Request-Email", "X-Auth-Request-Preferred-Username", "X-Auth-Request-Groups"}
+	forwardedNames   = identityNames{"X-Forwarded-User", "X-Forwarded-Email", "X-Forwarded-Preferred-Username", "X-Forwarded-Groups"}
+)
+
+// writeIdentity sets the identity headers (groups comma-separated).
+func writeIdentity(h http.Header, n identityNames, s *session.Session) {
+	h.Set(n.user, s.User)
 	if s.Email != "" {
-		h.Set(prefix+"Email", s.Email)
+		h.Set(n.email, s.Email)
 	}
 	if s.PreferredUsername != "" {
-		h.Set(prefix+"Preferred-Username", s.PreferredUsername)
+		h.Set(n.preferredUsername, s.PreferredUsername)
 	}
 	if len(s.Groups) > 0 {
-		h.Set(prefix+"Groups", strings.Join(s.Groups, ","))
+		h.Set(n.groups, strings.Join(s.Groups, ","))
 	}
 }

@@ -48,7 +48,7 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 			Name: "gatehouse_gateway_token_refreshes_total", Help: "Token refreshes by outcome.",
 		}, []string{"outcome"}),
 		upstreamL: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "gatehouse_gateway_upstream_duration_seconds", Help: "Time to the upstream's response headers, by upstream and status code.",
+			Name: "gatehouse_gateway_upstream_duration_seconds", Help: "Time to the upstream's response headers, by upstream and status code (\"error\" when none came).",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"upstream", "code"}),
 	}
@@ -60,8 +60,6 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
-
-type startKey struct{}
 
 func (m *Metrics) instrument(route string, h http.Handler) http.Handler {
 	dur := m.duration.WithLabelValues(route)
@@ -78,16 +76,6 @@ func (m *Metrics) decision(d string)    { m.decisions.WithLabelValues(d).Inc() }
 func (m *Metrics) login(outcome string) { m.logins.WithLabelValues(outcome).Inc() }
 func (m *Metrics) refresh(outcome string) {
 	m.refreshes.WithLabelValues(outcome).Inc()
-}
-
-func (m *Metrics) upstream(name string, code int, req *http.Request) {
-	if t, ok := req.Context().Value(startKey{}).(time.Time); ok {
-		m.upstreamL.WithLabelValues(name, strconv.Itoa(code)).Observe(time.Since(t).Seconds())
-	}
-}
-
-func (m *Metrics) upstreamError(name string, code int) {
-	m.upstreamL.WithLabelValues(name, strconv.Itoa(code)).Observe(0)
 }
 
 type statusWriter struct {

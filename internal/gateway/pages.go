@@ -81,6 +81,7 @@ func (g *Gateway) fail(w http.ResponseWriter, r *http.Request, status int, publi
 	}
 	level(r.Context(), "request failed", "request_id", id, "status", status, "path", r.URL.Path, "error", cause)
 	if status == 499 {
+		w.WriteHeader(status) // nobody reads it; the access log and metrics do
 		return
 	}
 	if isNavigation(r) {

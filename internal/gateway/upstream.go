@@ -27,7 +27,8 @@ type upstreams struct {
 
 func (u *upstreams) match(path string) *upstream {
 	for _, up := range u.list {
-		if strings.HasPrefix(path, up.prefix) || path+"/" == up.prefix {
+		// "/api" is served by the upstream of "/api/" too.
+		if strings.HasPrefix(path, up.prefix) || (len(up.prefix) == len(path)+1 && strings.HasPrefix(up.prefix, path) && up.prefix[len(path)] == '/') {
 			return up
 		}
 	}

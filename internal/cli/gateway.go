@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -35,7 +36,7 @@ type gatewayConfig struct {
 	allowedGroups           []string
 
 	cookieName, cookieSecret, cookieSecretFile, cookiePath, cookieSameSite string
-	cookieDomains                                                          []string
+	cookieDomains, cookieSecretsPrevious                                   []string
 	cookieExpire, cookieRefresh                                            time.Duration
 	cookieSecure, cookieHTTPOnly                                           bool
 
@@ -79,6 +80,7 @@ func (c *gatewayConfig) options() *options {
 	f.StringVar(&c.cookieName, "cookie-name", session.DefaultCookieName, "session cookie `name`")
 	f.StringVar(&c.cookieSecret, "cookie-secret", "", "`secret` sealing the cookies: 16, 24 or 32 bytes, raw or base64 (make one: gatehouse secret)")
 	f.StringVar(&c.cookieSecretFile, "cookie-secret-file", "", "read the cookie secret from this `file`")
+	o.list(&c.cookieSecretsPrevious, "cookie-secret-previous", "", "an earlier cookie `secret` that still opens sessions but never seals them, for rotating --cookie-secret without signing everyone out (repeatable)")
 	o.list(&c.cookieDomains, "cookie-domain", "cookie-domains", "cookie Domain `attribute` (default: the request's host only)")
 	f.StringVar(&c.cookiePath, "cookie-path", "/", "cookie Path `attribute`")
 	f.DurationVar(&c.cookieExpire, "cookie-expire", 168*time.Hour, "session lifetime, enforced in the browser and by the server")
@@ -109,6 +111,7 @@ func (c *gatewayConfig) options() *options {
 	c.log.register(o)
 	o.secret("client-secret")
 	o.secret("cookie-secret")
+	o.secret("cookie-secret-previous")
 	return o
 }
 
@@ -119,12 +122,12 @@ func (c *gatewayConfig) build(logger *slog.Logger) (gateway.Config, error) {
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	c.httpAddress = strings.TrimPrefix(strings.TrimPrefix(c.httpAddress, "http://"), "https://")
 	if _, _, err := splitHostPort(c.httpAddress); err != nil {
-		add("--http-address (OAUTH2_PROXY_HTTP_ADDRESS) %q: %v; for example 0.0.0.0:4180", c.httpAddress, err)
+		add("--http-address (OAUTH2_PROXY_HTTP_ADDRESS) %q: %w; for example 0.0.0.0:4180", c.httpAddress, err)
 	}
 	if c.metricsAddress != "" {
 		c.metricsAddress = strings.TrimPrefix(c.metricsAddress, "http://")
 		if _, _, err := splitHostPort(c.metricsAddress); err != nil {
-			add("--metrics-address %q: %v", c.metricsAddress, err)
+			add("--metrics-address %q: %w", c.metricsAddress, err)
 		}
 	}
 	secret, err := secretValue(c.clientSecret, "client-secret-file", c.clientSecretFile)
@@ -139,18 +142,27 @@ func (c *gatewayConfig) build(logger *slog.Logger) (gateway.Config, error) {
 	if cookieSecret != "" {
 		key, err := session.DecodeSecret(cookieSecret)
 		if err != nil {
-			add("--cookie-secret (OAUTH2_PROXY_COOKIE_SECRET) %v; make one with: gatehouse secret", err)
+			add("--cookie-secret (OAUTH2_PROXY_COOKIE_SECRET) %w; make one with: gatehouse secret", err)
 			key = make([]byte, 32) // reported above; keeps gateway.New from reporting it again
 		}
-		if codec, err = session.NewCodec(key); err != nil {
-			add("--cookie-secret: %v", err)
+		var previous [][]byte
+		for i, s := range c.cookieSecretsPrevious {
+			k, err := session.DecodeSecret(s)
+			if err != nil {
+				add("--cookie-secret-previous (number %d) %w", i+1, err)
+				continue
+			}
+			previous = append(previous, k)
+		}
+		if codec, err = session.NewCodec(key, session.WithPreviousSecrets(previous...)); err != nil {
+			add("--cookie-secret: %w", err)
 		}
 	}
 	var emails []string
 	if c.authenticatedEmailsFile != "" {
 		list, err := readLines(c.authenticatedEmailsFile)
 		if err != nil {
-			add("--authenticated-emails-file: %v", err)
+			add("--authenticated-emails-file: %w", err)
 		}
 		emails = list
 	}
@@ -309,22 +321,27 @@ func serveGateway(ctx context.Context, c *gatewayConfig, g *gateway.Gateway, met
 	if err != nil {
 		return err
 	}
+	var mln net.Listener
+	if c.metricsAddress != "" {
+		if mln, err = httpserver.Listen(ctx, c.metricsAddress); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Go(func() { g.Run(ctx) })
-	errc := make(chan error, 2)
-	if c.metricsAddress != "" {
-		mln, err := httpserver.Listen(ctx, c.metricsAddress)
-		if err != nil {
-			ln.Close()
-			return err
-		}
+	errc := make(chan error, 1)
+	if mln != nil {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", metrics.Handler())
 		logger.Info("metrics listening", "addr", mln.Addr().String())
 		wg.Go(func() {
-			errc <- httpserver.Serve(ctx, mln, mux, slog.New(slog.DiscardHandler), httpserver.Config{ShutdownTimeout: c.shutdownTimeout})
+			if err := httpserver.Serve(ctx, mln, mux, slog.New(slog.DiscardHandler), httpserver.Config{ShutdownTimeout: c.shutdownTimeout}); err != nil {
+				errc <- fmt.Errorf("metrics: %w", err)
+				cancel() // a gateway whose metrics died stops rather than run unobserved
+			}
 		})
 	}
 	if !c.cookieSecure {

@@ -528,3 +528,42 @@ func TestGatewayMainReportsEveryProblem(t *testing.T) {
 		}
 	}
 }
+
+// TestCookieSecretRotation: a session sealed under the old secret still
+// opens after --cookie-secret changes, when the old one is given as
+// --cookie-secret-previous; a bad previous secret is reported, not echoed.
+func TestCookieSecretRotation(t *testing.T) {
+	oldKey, newKey := strings.Repeat("o", 32), strings.Repeat("n", 32)
+	build := func(args ...string) (*session.Codec, error) {
+		var c gatewayConfig
+		o := c.options()
+		if err := o.parse(append([]string{"--client-id=a", "--client-secret=b", "--email-domain=*", "--oidc-issuer-url=http://127.0.0.1:1"}, args...), func(string) string { return "" }); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := c.build(slog.New(slog.DiscardHandler))
+		return cfg.Codec, err
+	}
+	before, err := build("--cookie-secret=" + oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := before.Seal("_oauth2_proxy", &session.Session{ID: "x", User: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := build("--cookie-secret="+newKey, "--cookie-secret-previous="+oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := after.Open("_oauth2_proxy", sealed, 0); err != nil || s.User != "alice" {
+		t.Errorf("old session after rotation = %v, %v; want it to open", s, err)
+	}
+	without, _ := build("--cookie-secret=" + newKey)
+	if _, err := without.Open("_oauth2_proxy", sealed, 0); err == nil {
+		t.Errorf("old session opened without --cookie-secret-previous")
+	}
+	_, err = build("--cookie-secret="+newKey, "--cookie-secret-previous=tooshort-secretvalue")
+	if err == nil || !strings.Contains(err.Error(), "--cookie-secret-previous") || strings.Contains(err.Error(), "tooshort-secretvalue") {
+		t.Errorf("bad previous secret: %v; want an error naming the flag without the value", err)
+	}
+}

@@ -83,7 +83,7 @@ func (c *idpConfig) build() (idp.Config, error) {
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	host, _, err := splitHostPort(c.addr)
 	if err != nil {
-		add("--addr %q: %v; for example --addr=127.0.0.1:9000", c.addr, err)
+		add("--addr %q: %w; for example --addr=127.0.0.1:9000", c.addr, err)
 	}
 	if c.dataDir == "" {
 		add("--data-dir is empty: name a directory for the signing keys, for example --data-dir=data")
@@ -159,7 +159,7 @@ func checkIssuerFlag(issuer string, allowHTTP bool) error {
 	if err == nil {
 		return nil
 	}
-	if strings.Contains(err.Error(), "plain http") {
+	if errors.Is(err, idp.ErrPlainHTTPIssuer) {
 		return fmt.Errorf("--issuer %q is plain http on a host that is not loopback: passwords and tokens would cross the network unencrypted; "+
 			"use https (behind a TLS proxy), a loopback host, or pass --insecure-http-issuer", issuer)
 	}

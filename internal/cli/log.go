@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"regexp"
 	"strings"
 )
 
@@ -43,35 +44,31 @@ var sensitiveKeys = map[string]bool{
 }
 
 // redact is the logger's last line of defence: whatever a package logs by
-// mistake, values under a sensitive name, and strings shaped like a JWT,
-// are written as [redacted]. Packages still must not log secrets; this
-// makes a slip harmless.
+// mistake, values under a sensitive name are written as [redacted], and a
+// JWT inside any string or error is replaced by [redacted]. Packages still
+// must not log secrets; this makes a slip harmless.
 func redact(_ []string, a slog.Attr) slog.Attr {
 	if sensitiveKeys[strings.ToLower(a.Key)] {
 		return slog.String(a.Key, "[redacted]")
 	}
-	if a.Value.Kind() == slog.KindString && looksLikeJWT(a.Value.String()) {
-		return slog.String(a.Key, "[redacted]")
+	switch a.Value.Kind() {
+	case slog.KindString:
+		if s := a.Value.String(); strings.Contains(s, "eyJ") {
+			return slog.String(a.Key, jwtPattern.ReplaceAllString(s, "[redacted]"))
+		}
+	case slog.KindAny:
+		if err, ok := a.Value.Any().(error); ok {
+			if s := err.Error(); strings.Contains(s, "eyJ") && jwtPattern.MatchString(s) {
+				return slog.String(a.Key, jwtPattern.ReplaceAllString(s, "[redacted]"))
+			}
+		}
 	}
 	return a
 }
 
-// looksLikeJWT spots a compact JWS/JWE anywhere in s: "eyJ" followed by
-// base64url and at least two dots.
-func looksLikeJWT(s string) bool {
-	i := strings.Index(s, "eyJ")
-	if i < 0 {
-		return false
-	}
-	dots := 0
-	for _, c := range s[i:] {
-		switch {
-		case c == '.':
-			dots++
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '=':
-		default:
-			return dots >= 2
-		}
-	}
-	return dots >= 2
-}
+// jwtPattern matches a compact JWS or JWE: base64url JSON header ("eyJ"),
+// then at least two more dot-separated base64url parts.
+var jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_=-]*(\.[A-Za-z0-9_=-]*){2,}`)
+
+// looksLikeJWT reports whether s holds a JWT anywhere.
+func looksLikeJWT(s string) bool { return jwtPattern.MatchString(s) }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -17,13 +18,14 @@ func TestLogRedaction(t *testing.T) {
 	logger.Info("oops", "refresh_token", "1//secret-refresh", "Authorization", "Bearer abc", "password", "hunter2",
 		"detail", "exchange failed: "+jwt, "user", "alice@example.com")
 	logger.WithGroup("req").Info("nested", "cookie", "_oauth2_proxy=sealed")
+	logger.Error("failed", "error", fmt.Errorf("verify %s: expired", jwt))
 	out := buf.String()
 	for _, leak := range []string{"1//secret-refresh", "Bearer abc", "hunter2", jwt, "sealed"} {
 		if strings.Contains(out, leak) {
 			t.Errorf("log contains %q:\n%s", leak, out)
 		}
 	}
-	if !strings.Contains(out, "alice@example.com") {
+	if !strings.Contains(out, "alice@example.com") || !strings.Contains(out, "exchange failed: [redacted]") || !strings.Contains(out, "verify [redacted]: expired") {
 		t.Errorf("log lost an ordinary value:\n%s", out)
 	}
 }

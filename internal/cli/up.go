@@ -62,7 +62,7 @@ func (c *upConfig) validate() error {
 	var errs []error
 	for _, a := range []struct{ flag, addr string }{{"--web-addr", c.webAddr}, {"--gateway-addr", c.gatewayAddr}, {"--idp-addr", c.idpAddr}, {"--api-addr", c.apiAddr}} {
 		if _, _, err := splitHostPort(a.addr); err != nil {
-			errs = append(errs, fmt.Errorf("%s %q: %v", a.flag, a.addr, err))
+			errs = append(errs, fmt.Errorf("%s %q: %w", a.flag, a.addr, err))
 		}
 	}
 	if host, _, err := net.SplitHostPort(c.apiAddr); err == nil && !isLoopback(host) {

@@ -198,7 +198,7 @@ func (c *Config) validate() error {
 	}
 	for _, o := range c.CORSAllowedOrigins {
 		if err := checkOrigin(o); err != nil {
-			add("--cors-allowed-origin %q: %v", o, err)
+			add("--cors-allowed-origin %q: %w", o, err)
 		}
 	}
 	if err := c.Cookie.Validate(); err != nil {

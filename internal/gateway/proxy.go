@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -113,7 +114,7 @@ func (g *Gateway) reverseProxy(up *upstream, transport http.RoundTripper) http.H
 			if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 				status = 499 // the client went away; nobody reads this answer
 			}
-			g.fail(w, r, status, msg, errors.New("upstream "+up.name+": "+err.Error()))
+			g.fail(w, r, status, msg, fmt.Errorf("upstream %s: %w", up.name, err))
 		},
 	}
 }

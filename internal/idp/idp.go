@@ -43,6 +43,10 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 )
 
+// ErrPlainHTTPIssuer refuses an http issuer on a host that is not
+// loopback (see Config.InsecureAllowHTTPIssuer).
+var ErrPlainHTTPIssuer = errors.New("plain http on a host that is not loopback: passwords and tokens would cross the network unencrypted; use https (behind a TLS proxy), a loopback host, or allow it explicitly")
+
 // Config configures a Provider. Zero values are the documented defaults.
 type Config struct {
 	// Issuer is the provider's URL as clients and browsers reach it, such as
@@ -259,7 +263,7 @@ func (c *Config) checkIssuer() error {
 		return fmt.Errorf("issuer %q: must have no query, fragment or user info", c.Issuer)
 	}
 	if u.Scheme == "http" && !loopbackHost(u.Hostname()) && !c.InsecureAllowHTTPIssuer {
-		return fmt.Errorf("issuer %q is plain http on a host that is not loopback: passwords and tokens would cross the network unencrypted; use https (behind a TLS proxy), a loopback host, or allow it explicitly", c.Issuer)
+		return fmt.Errorf("issuer %q: %w", c.Issuer, ErrPlainHTTPIssuer)
 	}
 	return nil
 }
@@ -352,7 +356,3 @@ func (p *Provider) Issuer() string { return p.issuer }
 // are written there; if that fails, Rotate returns the error and the new
 // key signs anyway until the next restart.
 func (p *Provider) Rotate() error { return p.keys.rotate() }
-
-// KeyIDs returns the key ids the JWKS publishes, the current signing key
-// first.
-func (p *Provider) KeyIDs() []string { return p.keys.ids() }

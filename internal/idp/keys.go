@@ -158,11 +158,11 @@ func (kr *keyring) load() ([]*signingKey, error) {
 		return nil, fmt.Errorf("read key file: %w", err)
 	}
 	corrupt := func(format string, a ...any) error {
-		return fmt.Errorf("key file %s: %s; delete it to start over with a new key (clients fetch the new JWKS by themselves)", kr.path, fmt.Sprintf(format, a...))
+		return fmt.Errorf("key file %s: %w; delete it to start over with a new key (clients fetch the new JWKS by themselves)", kr.path, fmt.Errorf(format, a...))
 	}
 	var f keyFile
 	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, corrupt("not valid JSON: %v", err)
+		return nil, corrupt("not valid JSON: %w", err)
 	}
 	if len(f.Keys) == 0 {
 		return nil, corrupt("no keys")
@@ -175,7 +175,7 @@ func (kr *keyring) load() ([]*signingKey, error) {
 		}
 		parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 		if err != nil {
-			return nil, corrupt("keys[%d]: %v", i, err)
+			return nil, corrupt("keys[%d]: %w", i, err)
 		}
 		priv, ok := parsed.(*rsa.PrivateKey)
 		if !ok {
@@ -183,7 +183,7 @@ func (kr *keyring) load() ([]*signingKey, error) {
 		}
 		k, err := newSigningKey(priv, r.Created)
 		if err != nil {
-			return nil, corrupt("keys[%d]: %v", i, err)
+			return nil, corrupt("keys[%d]: %w", i, err)
 		}
 		if r.ID != k.id {
 			return nil, corrupt("keys[%d]: kid %q does not match the key (%q)", i, r.ID, k.id)
@@ -302,12 +302,4 @@ func (kr *keyring) published() []op.Key {
 		out = append(out, publicKey{kr.keys[i]})
 	}
 	return out
-}
-
-func (kr *keyring) ids() []string {
-	var ids []string
-	for _, k := range kr.published() {
-		ids = append(ids, k.ID())
-	}
-	return ids
 }

@@ -108,7 +108,7 @@ func (g *Gateway) userinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s == nil {
-		g.unauthorizedJSON(w, r)
+		g.unauthorizedJSON(w, r, g.startURL(r, "/"))
 		return
 	}
 	groups := s.Groups

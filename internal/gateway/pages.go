@@ -3,7 +3,6 @@ package gateway
 import (
 	"bytes"
 	"embed"
-	"encoding/json"
 	"errors"
 	"html/template"
 	"net/http"
@@ -16,7 +15,10 @@ import (
 //go:embed assets/page.html assets/style.css
 var assets embed.FS
 
-var pageTemplate = template.Must(template.ParseFS(assets, "assets/page.html"))
+var (
+	pageTemplate = template.Must(template.ParseFS(assets, "assets/page.html"))
+	styleCSS, _  = assets.ReadFile("assets/style.css") // embedded: cannot fail
+)
 
 // page is what the gateway's one HTML template shows.
 type page struct {
@@ -51,22 +53,7 @@ func (g *Gateway) render(w http.ResponseWriter, r *http.Request, status int, p p
 		plain(w, http.StatusInternalServerError, msgInternal)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", pageCSP)
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	noStore(w)
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
-}
-
-func serveStyle(w http.ResponseWriter, r *http.Request) {
-	css, _ := assets.ReadFile("assets/style.css")
-	w.Header().Set("Content-Type", "text/css; charset=utf-8")
-	w.Header().Set("Cache-Control", "public, max-age=3600")
-	w.Write(css)
+	httpserver.WriteHTML(w, status, pageCSP, buf.Bytes())
 }
 
 // fail is the gateway's one error exit: the cause goes to the log with the
@@ -96,26 +83,16 @@ func (g *Gateway) fail(w http.ResponseWriter, r *http.Request, status int, publi
 
 // unauthorizedJSON answers a script's request without a session: 401 with
 // the URL that signs the user in.
-func (g *Gateway) unauthorizedJSON(w http.ResponseWriter, r *http.Request, signIn ...string) {
-	target := "/oauth2/start"
-	if len(signIn) > 0 {
-		target = signIn[0]
-	} else {
-		scheme, host := g.origin(r)
-		target = scheme + "://" + host + "/oauth2/start?rd=" + url.QueryEscape("/")
-	}
-	w.Header().Set("Content-Type", problem.ContentType)
-	w.Header().Set("Cache-Control", "no-store")
+func (g *Gateway) unauthorizedJSON(w http.ResponseWriter, r *http.Request, signInURL string) {
 	w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
-	w.WriteHeader(http.StatusUnauthorized)
-	writeJSON(w, map[string]any{
-		"type":        "about:blank",
-		"title":       "Unauthorized",
-		"status":      http.StatusUnauthorized,
-		"detail":      "Sign in first: send the user to sign_in_url.",
-		"sign_in_url": target,
-		"request_id":  requestID(r),
-	})
+	problem.WriteDocument(w, struct {
+		problem.Details
+		SignInURL string `json:"sign_in_url"`
+	}{
+		Details: problem.Details{Type: "about:blank", Title: "Unauthorized", Status: http.StatusUnauthorized,
+			Detail: "Sign in first: send the user to sign_in_url.", RequestID: requestID(r)},
+		SignInURL: signInURL,
+	}, http.StatusUnauthorized)
 }
 
 func (g *Gateway) notFound(w http.ResponseWriter, r *http.Request) {
@@ -126,6 +103,9 @@ func requestID(r *http.Request) string { return httpserver.RequestID(r.Context()
 
 var errNoRoute = errors.New("no route or upstream for this path")
 
-func writeJSON(w http.ResponseWriter, v any) {
-	json.NewEncoder(w).Encode(v) // the client may be gone; nothing to do about it
+// startURL is the absolute URL that signs the user in and comes back to
+// rd.
+func (g *Gateway) startURL(r *http.Request, rd string) string {
+	scheme, host := g.origin(r)
+	return scheme + "://" + host + "/oauth2/start?rd=" + url.QueryEscape(rd)
 }

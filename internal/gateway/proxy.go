@@ -68,7 +68,7 @@ func (g *Gateway) unauthenticated(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next+url.QueryEscape(back), http.StatusFound)
 		return
 	}
-	g.unauthorizedJSON(w, r, scheme+"://"+host+"/oauth2/start?rd="+url.QueryEscape(scheme+"://"+host+back))
+	g.unauthorizedJSON(w, r, g.startURL(r, scheme+"://"+host+back))
 }
 
 // isNavigation tells a browser loading a page from a script's request.

@@ -1,6 +1,9 @@
 package gateway
 
-import "net/http"
+import (
+	"gatehouse/internal/httpserver"
+	"net/http"
+)
 
 // routes is the gateway's surface. Everything not listed goes to the
 // proxy, behind the session check.
@@ -15,7 +18,7 @@ func (g *Gateway) routes() {
 	handle("POST /oauth2/sign_out", "sign_out", g.signOut)
 	handle("/oauth2/auth", "auth", g.auth) // nginx's auth_request keeps the client's method
 	handle("GET /oauth2/userinfo", "userinfo", g.userinfo)
-	handle("GET /oauth2/static/style.css", "static", serveStyle)
+	handle("GET /oauth2/static/style.css", "static", httpserver.Asset("text/css; charset=utf-8", styleCSS))
 	handle("/oauth2/", "oauth2_unknown", g.notFound)
 	handle("GET /ping", "ping", ping)
 	handle("GET /ready", "ready", g.ready)

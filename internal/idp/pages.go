@@ -58,20 +58,7 @@ const pageCSP = "default-src 'none'; style-src 'self'; img-src data:; form-actio
 // know. The form posts to this origin only (html/template, no script, so
 // nothing can inject another form), and the POST is checked for same
 // origin.
-func loginCSP(string) string {
-	return "default-src 'none'; style-src 'self'; img-src data:; frame-ancestors 'none'; base-uri 'none'"
-}
-
-// securityHeaders marks a page as not to be cached, framed or sniffed.
-func securityHeaders(w http.ResponseWriter, csp string) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", csp)
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-store")
-}
+const loginCSP = "default-src 'none'; style-src 'self'; img-src data:; frame-ancestors 'none'; base-uri 'none'"
 
 func (p *Provider) renderLogin(w http.ResponseWriter, r *http.Request, status int, a *authRequest, email, message string) {
 	v := loginView{Base: p.base, Issuer: p.issuer, ID: a.id, Client: a.clientID, Email: email, Error: message, Demo: p.demo}
@@ -80,9 +67,7 @@ func (p *Provider) renderLogin(w http.ResponseWriter, r *http.Request, status in
 		p.fail(w, r, http.StatusInternalServerError, msgInternal, err)
 		return
 	}
-	securityHeaders(w, loginCSP(a.redirectURI))
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	httpserver.WriteHTML(w, status, loginCSP, buf.Bytes())
 }
 
 func (p *Provider) renderPage(w http.ResponseWriter, r *http.Request, status int, v pageView) {
@@ -96,9 +81,7 @@ func (p *Provider) renderPage(w http.ResponseWriter, r *http.Request, status int
 		http.Error(w, msgInternal, http.StatusInternalServerError)
 		return
 	}
-	securityHeaders(w, pageCSP)
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	httpserver.WriteHTML(w, status, pageCSP, buf.Bytes())
 }
 
 // fail is the package's one error exit for browser pages: the cause goes
@@ -119,13 +102,12 @@ func (p *Provider) fail(w http.ResponseWriter, r *http.Request, status int, publ
 	p.renderPage(w, r, status, pageView{Title: title, Heading: title, Message: public, Error: true, RequestID: id})
 }
 
-func serveCSS(w http.ResponseWriter, _ *http.Request) {
-	css, _ := assets.ReadFile("assets/idp.css")
-	w.Header().Set("Content-Type", "text/css; charset=utf-8")
-	w.Header().Set("Cache-Control", "public, max-age=3600")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Write(css)
-}
+// idpCSS is the stylesheet, read from the binary once (embedded: the
+// read cannot fail).
+var idpCSS, _ = assets.ReadFile("assets/idp.css")
+
+// serveCSS serves the stylesheet.
+var serveCSS = httpserver.Asset("text/css; charset=utf-8", idpCSS)
 
 // home says what this is and where discovery is.
 func (p *Provider) home(w http.ResponseWriter, r *http.Request) {

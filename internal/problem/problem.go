@@ -33,18 +33,30 @@ type FieldError struct {
 // Write sends d with its status. Type defaults to "about:blank" and Title
 // to the status text, as RFC 9457 recommends.
 func Write(w http.ResponseWriter, d Details) {
+	WriteDocument(w, d.withDefaults(), d.Status)
+}
+
+func (d Details) withDefaults() Details {
 	if d.Type == "" {
 		d.Type = "about:blank"
 	}
 	if d.Title == "" {
 		d.Title = http.StatusText(d.Status)
 	}
+	return d
+}
+
+// WriteDocument sends doc with status: a problem document with extension
+// members (RFC 9457 §3.2), a struct embedding Details, such as
+// struct{ problem.Details; SignInURL string `json:"sign_in_url"` }.
+// Set Details' Type and Title yourself, or use Write.
+func WriteDocument(w http.ResponseWriter, doc any, status int) {
 	h := w.Header()
 	h.Set("Content-Type", ContentType)
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Del("ETag")
 	h.Del("Last-Modified")
-	w.WriteHeader(d.Status)
-	json.NewEncoder(w).Encode(d) // the client may be gone; nothing to do about it
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(doc) // the client may be gone; nothing to do about it
 }

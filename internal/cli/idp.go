@@ -166,16 +166,6 @@ func checkIssuerFlag(issuer string, allowHTTP bool) error {
 	return fmt.Errorf("--issuer: %w", err)
 }
 
-// loopbackListen reports whether a listen host serves this machine only.
-// An empty host listens on every interface.
-func loopbackListen(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // defaultIssuer is http://<listen address>, naming localhost for an
 // unspecified host (0.0.0.0, ::, empty), which no browser can visit.
 func defaultIssuer(addr net.Addr) string {

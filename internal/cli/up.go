@@ -65,7 +65,7 @@ func (c *upConfig) validate() error {
 			errs = append(errs, fmt.Errorf("%s %q: %w", a.flag, a.addr, err))
 		}
 	}
-	if host, _, err := net.SplitHostPort(c.apiAddr); err == nil && !isLoopback(host) {
+	if host, _, err := net.SplitHostPort(c.apiAddr); err == nil && !loopbackListen(host) {
 		errs = append(errs, fmt.Errorf("--api-addr %q: the API has no login of its own and must listen on loopback (127.0.0.1:PORT), reachable only through the gateway", c.apiAddr))
 	}
 	if c.external() {
@@ -78,21 +78,13 @@ func (c *upConfig) validate() error {
 		if c.clientID == "" || c.clientSecret == "" {
 			errs = append(errs, errors.New("an external provider needs --client-id and --client-secret (register http://<gateway-addr>/oauth2/callback as its redirect URI)"))
 		}
-	} else if host, _, err := net.SplitHostPort(c.idpAddr); err == nil && !isLoopback(host) && host != "localhost" {
+	} else if host, _, err := net.SplitHostPort(c.idpAddr); err == nil && !loopbackListen(host) {
 		errs = append(errs, fmt.Errorf("--idp-addr %q: the embedded provider's demo users (password \"password\") must not be reachable from the network: keep it on localhost or 127.0.0.1, or use an external provider", c.idpAddr))
 	}
 	if c.dataDir == "" {
 		errs = append(errs, errors.New("--data-dir is empty: name a directory"))
 	}
 	return errors.Join(errs...)
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // publicURL is how a browser reaches a service listening on ln, given the

@@ -17,15 +17,8 @@ import (
 // (auth_request_set $cookie $upstream_http_set_cookie).
 func (g *Gateway) auth(w http.ResponseWriter, r *http.Request) {
 	noStore(w)
-	s, err := g.session(w, r)
-	if err != nil {
-		g.metrics.decision("error")
-		g.fail(w, r, http.StatusServiceUnavailable, msgStore, err)
-		return
-	}
+	s := g.requireSession(w, r, func() { plain(w, http.StatusUnauthorized, "Unauthorized") })
 	if s == nil {
-		g.metrics.decision("unauthenticated")
-		plain(w, http.StatusUnauthorized, "Unauthorized")
 		return
 	}
 	if err := g.cors.checkCSRF(g.forwardedRequest(r)); err != nil {

@@ -31,15 +31,8 @@ func (g *Gateway) proxy(w http.ResponseWriter, r *http.Request) {
 		up.handler.ServeHTTP(w, r)
 		return
 	}
-	s, err := g.session(w, r)
-	if err != nil {
-		g.metrics.decision("error")
-		g.fail(w, r, http.StatusServiceUnavailable, msgStore, err)
-		return
-	}
+	s := g.requireSession(w, r, func() { g.unauthenticated(w, r) })
 	if s == nil {
-		g.metrics.decision("unauthenticated")
-		g.unauthenticated(w, r)
 		return
 	}
 	if err := g.cors.checkCSRF(r); err != nil {

@@ -189,3 +189,20 @@ func (g *Gateway) refreshSession(ctx context.Context, s *session.Session) (*sess
 	g.metrics.refresh("success")
 	return ns, nil
 }
+
+// requireSession returns the request's session, or answers and returns
+// nil: a store failure with 503, no session with unauthenticated (which
+// differs between forward auth and the proxy). Both count as decisions.
+func (g *Gateway) requireSession(w http.ResponseWriter, r *http.Request, unauthenticated func()) *session.Session {
+	s, err := g.session(w, r)
+	if err != nil {
+		g.metrics.decision("error")
+		g.fail(w, r, http.StatusServiceUnavailable, msgStore, err)
+		return nil
+	}
+	if s == nil {
+		g.metrics.decision("unauthenticated")
+		unauthenticated()
+	}
+	return s
+}
